@@ -1,0 +1,3 @@
+from vireid.cli import main
+
+main()
