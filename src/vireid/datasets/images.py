@@ -1,0 +1,59 @@
+"""Robust image decoding shared by every stage.
+
+Real dataset folders contain the odd CMYK JPEG, 16-bit grey PNG, palette or RGBA file, and now
+and then a truncated or zero-byte file. Convertible images become 8-bit RGB; the rest raise
+:class:`ImageReadError` naming the path, so callers can record the problem and go on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from vireid.errors import VireidError
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+
+
+class ImageReadError(VireidError):
+    """An image file is missing, empty, truncated or not an image."""
+
+
+def is_image_file(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in IMAGE_EXTENSIONS
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    if img.mode == "RGB":
+        return img
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        # 16-bit / 32-bit grey: rescale by the file's own range instead of clipping at 255.
+        arr = np.asarray(img, dtype=np.float64)
+        lo, hi = float(arr.min()), float(arr.max())
+        scale = 255.0 / (hi - lo) if hi > lo else 0.0
+        grey = ((arr - lo) * scale).round().astype(np.uint8)
+        return Image.fromarray(grey, mode="L").convert("RGB")
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (0, 0, 0, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return img.convert("RGB")
+
+
+def load_rgb(path: str | Path) -> Image.Image:
+    """Decode ``path`` fully into an 8-bit RGB image (CMYK, grey, 16-bit, alpha converted)."""
+    path = Path(path)
+    try:
+        if path.stat().st_size == 0:
+            raise ImageReadError(f"{path}: empty file (0 bytes)")
+        with Image.open(path) as img:
+            img.load()  # forces a full decode, so truncated files fail here, not later
+            return _to_rgb(img)
+    except FileNotFoundError:
+        raise ImageReadError(f"{path}: file not found") from None
+    except UnidentifiedImageError:
+        raise ImageReadError(f"{path}: not an image file (cannot identify format)") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageReadError(f"{path}: unreadable or truncated image ({exc})") from None
