@@ -1,0 +1,1 @@
+"""Tests of vireid.evaluation (a package, so module names never clash with other stages' tests)."""

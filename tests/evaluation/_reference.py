@@ -1,0 +1,10 @@
+"""Loads the per-query reference evaluator from bench/bench_evaluation.py (one copy, used by both)."""
+
+import importlib.util
+from pathlib import Path
+
+_PATH = Path(__file__).resolve().parents[2] / "bench" / "bench_evaluation.py"
+_spec = importlib.util.spec_from_file_location("_bench_evaluation", _PATH)
+_module = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_module)
+reference_evaluate = _module.reference_evaluate
