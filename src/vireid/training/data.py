@@ -1,0 +1,171 @@
+"""Training inputs: the image index (file or built from a dataset folder) joined with captions.
+
+The trainer reads the ``train`` rows (and the ``val`` rows, held-out TRAINING identities, for
+model selection; the ``test`` split is never read here). Captions come from one or more
+caption manifests joined on ``image_id``; when an image_id appears in several manifests the
+LATER manifest wins, so a small manifest of re-captioned images can patch a large one. A
+caption row whose ``error`` is set or whose caption is empty counts as missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from vireid.errors import ConfigError, ManifestError, VireidError
+from vireid.fingerprint import hash_file, hash_strings
+from vireid.manifests import read_manifest
+
+DEFAULT_TEMPLATE = "a photo of a person"
+REFERENCE_CAPTIONS = "reference_captions.parquet"
+
+
+class MissingCaptionsError(VireidError):
+    """Training images have no usable caption and no fallback was asked for."""
+
+
+@dataclass
+class DataConfig:
+    dataset: str = "sysu"  # sysu | regdb | llcm (when the index is built from --root)
+    root: str = ""  # dataset folder; image paths in the index are relative to it
+    index: str = ""  # image-index manifest; "" = build it from dataset + root
+    trial: int = 0  # RegDB / LLCM trial (0 = none); RegDB trains one model per trial
+    val_ids: int = 0  # training identities held out as split=val when building the index
+    captions: list[str] = field(default_factory=list)  # caption manifests; "reference" = synthetic
+    missing_captions: Literal["error", "template"] = "error"
+    template: str = DEFAULT_TEMPLATE
+    cache_dir: str = ""  # "" = $VIREID_CACHE/images or ~/.cache/vireid/images; shared by runs
+    workers: int = 4  # image decoding threads (cache build) and batch-gathering threads
+
+    def validate(self) -> None:
+        if self.workers < 1:
+            raise ConfigError(f"data.workers: must be >= 1, got {self.workers}")
+        if self.trial < 0 or self.val_ids < 0:
+            raise ConfigError("data.trial and data.val_ids must be >= 0")
+        if not self.template.strip():
+            raise ConfigError("data.template: the fallback caption must not be empty")
+
+
+@dataclass
+class TrainData:
+    """Rows the trainer uses, as columns of NumPy arrays / lists (row i = position i)."""
+
+    train: pa.Table  # split=train rows + ``caption`` (str) column, sorted by image_id
+    val: pa.Table  # split=val rows (may be empty)
+    root: Path
+    num_classes: int
+    uses_captions: bool
+    missing_captions: int  # train images that got the template caption
+    missing_examples: list[str]
+    fingerprints: dict[str, str]
+
+    def paths(self, table: pa.Table) -> list[Path]:
+        return [self.root / p for p in table.column("path").to_pylist()]
+
+
+def caption_paths(cfg: DataConfig) -> list[Path]:
+    """Caption manifest paths; ``reference`` means ``<root>/reference_captions.parquet``."""
+    out = []
+    for item in cfg.captions:
+        if item == "reference":
+            if not cfg.root:
+                raise ConfigError("data.captions: 'reference' needs data.root (--root)")
+            out.append(Path(cfg.root) / REFERENCE_CAPTIONS)
+        else:
+            out.append(Path(item))
+    return out
+
+
+def load_index(cfg: DataConfig, seed: int) -> tuple[pa.Table, str]:
+    """The image index and its fingerprint: read from ``cfg.index`` or built from the root."""
+    if cfg.index:
+        table = read_manifest(cfg.index, "image-index")
+        return table, hash_file(cfg.index)
+    if not cfg.root:
+        raise ConfigError("data: give an image index (--index FILE) or a dataset folder (--root DIR)")
+    from vireid.datasets import build_index
+
+    table = build_index(cfg.dataset, cfg.root, trial=cfg.trial or None,
+                        val_ids=cfg.val_ids or None, seed=seed)
+    return table, hash_strings(table.column("image_id").to_pylist()
+                               + [str(v) for v in table.column("split").to_pylist()]
+                               + [str(v) for v in table.column("label").to_pylist()])
+
+
+def _load_captions(paths: Sequence[Path]) -> tuple[dict[str, str], dict[str, str]]:
+    """image_id -> caption (later manifests win; error rows are dropped) and fingerprints."""
+    captions: dict[str, str] = {}
+    prints: dict[str, str] = {}
+    for path in paths:
+        if not path.is_file():
+            raise ManifestError(f"{path}: caption manifest not found")
+        table = read_manifest(path, "captions")
+        prints[f"captions:{path}"] = hash_file(path)
+        ids = table.column("image_id").to_pylist()
+        texts = table.column("caption").to_pylist()
+        errors = table.column("error").to_pylist()
+        for image_id, text, err in zip(ids, texts, errors):
+            if err is None and text is not None and text.strip():
+                captions[image_id] = text
+            else:
+                captions.pop(image_id, None)
+    return captions, prints
+
+
+def load_train_data(cfg: DataConfig, *, uses_captions: bool, seed: int = 0) -> TrainData:
+    """Read the index, keep train/val rows, join captions and apply the missing-caption rule."""
+    if not cfg.root:
+        raise ConfigError("data.root: the dataset folder is needed to read images (--root DIR)")
+    root = Path(cfg.root)
+    if not root.is_dir():
+        raise ConfigError(f"data.root: {root}: not a directory")
+    index, index_print = load_index(cfg, seed)
+    train = index.filter(pc.equal(index.column("split"), "train"))
+    val = index.filter(pc.equal(index.column("split"), "val"))
+    if train.num_rows == 0:
+        raise ManifestError(f"{cfg.index or root}: the image index has no split=train rows")
+    train = train.sort_by("image_id")
+    val = val.sort_by("image_id")
+    labels = np.asarray(train.column("label").to_numpy())
+    if labels.min() < 0:
+        raise ManifestError(f"{cfg.index or root}: split=train rows with label -1")
+    num_classes = int(labels.max()) + 1
+    unique = np.unique(labels)
+    if len(unique) != num_classes:
+        raise ManifestError(f"{cfg.index or root}: train labels are not 0..N-1 "
+                            f"({len(unique)} distinct, max {num_classes - 1})")
+    fingerprints = {"index": index_print}
+    ids = train.column("image_id").to_pylist()
+    missing: list[str] = []
+    if uses_captions:
+        paths = caption_paths(cfg)
+        if not paths:
+            raise ConfigError("this preset trains with captions: give a caption manifest with "
+                              "--captions FILE (or --captions reference for synthetic data)")
+        captions, prints = _load_captions(paths)
+        fingerprints.update(prints)
+        texts = []
+        for image_id in ids:
+            text = captions.get(image_id)
+            if text is None:
+                missing.append(image_id)
+                text = cfg.template
+            texts.append(text)
+        if missing and cfg.missing_captions == "error":
+            shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
+            raise MissingCaptionsError(
+                f"{len(missing)} of {len(ids)} training images have no caption in "
+                f"{', '.join(map(str, paths))} (e.g. {shown}); caption them, or pass "
+                f"--missing-captions template to use {cfg.template!r} for them")
+    else:
+        texts = [cfg.template] * len(ids)
+    train = train.append_column("caption", pa.array(texts, pa.string()))
+    return TrainData(train=train, val=val, root=root, num_classes=num_classes,
+                     uses_captions=uses_captions, missing_captions=len(missing),
+                     missing_examples=missing[:5], fingerprints=fingerprints)
