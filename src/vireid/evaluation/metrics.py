@@ -72,6 +72,29 @@ def removal_mask(protocol: str, q_pids: np.ndarray, q_cams: np.ndarray,
     return None
 
 
+def stable_argsort(distmat: np.ndarray) -> np.ndarray:
+    """Row-wise ``argsort`` with equal distances in gallery-index order (== ``kind="stable"``).
+
+    About twice as fast as numpy's stable sort: an unstable introsort, then repair. In float32
+    cosine distances most ties are isolated pairs, fixed by swapping reversed neighbours; the
+    rare rows with three or more equal values are re-sorted stably.
+    """
+    order = np.argsort(distmat, axis=1)
+    ranked = np.take_along_axis(distmat, order, axis=1)
+    tied = ranked[:, 1:] == ranked[:, :-1]                      # tied[:, j]: positions j, j+1
+    if not tied.any():
+        return order
+    long_run = (tied[:, 1:] & tied[:, :-1]).any(axis=1)
+    r, c = np.nonzero(tied & ~long_run[:, None])
+    left, right = order[r, c], order[r, c + 1]
+    swap = left > right
+    order[r[swap], c[swap]] = right[swap]
+    order[r[swap], c[swap] + 1] = left[swap]
+    if long_run.any():
+        order[long_run] = np.argsort(distmat[long_run], axis=1, kind="stable")
+    return order
+
+
 def _check(distmat, q_pids, g_pids, q_cams, g_cams, protocol, max_rank):
     if protocol not in PROTOCOLS:
         raise EvaluationError(f"unknown protocol {protocol!r}; expected one of {', '.join(PROTOCOLS)}")
@@ -103,47 +126,60 @@ def evaluate(distmat, q_pids, g_pids, q_cams, g_cams, protocol: str = "sysu",
         distmat, q_pids, g_pids, q_cams, g_cams, protocol, max_rank)
     nq, ng = distmat.shape
     dedup = protocol in ("sysu", "llcm")
-    # Gallery columns grouped by identity once, for the de-duplicated rank (reduceat per id).
+    # Gallery columns grouped by identity once, for the de-duplicated rank (reduceat per id);
+    # protocol galleries are already in identity order, which saves a gather per block.
     uniq_pids, pid_index = np.unique(g_pids, return_inverse=True)
     by_pid = np.argsort(pid_index, kind="stable")
+    grouped = bool(np.all(by_pid == np.arange(ng)))
     group_starts = np.searchsorted(pid_index[by_pid], np.arange(len(uniq_pids)))
+    columns = np.arange(ng, dtype=np.int32)
 
     ap = np.full(nq, np.nan)
     inp = np.full(nq, np.nan)
     first_rank = np.zeros(nq, dtype=np.int64)
-    rows = np.arange(ng)
     for start in range(0, nq, _BLOCK):
-        sl = slice(start, min(start + _BLOCK, nq))
-        order = np.argsort(distmat[sl], axis=1, kind="stable")            # [B, G] gallery ids
-        ranked_pids = g_pids[order]
-        matches = ranked_pids == q_pids[sl, None]
-        removed = removal_mask(protocol, q_pids[sl], q_cams[sl], g_pids, g_cams)
-        keep = np.ones_like(matches) if removed is None else ~np.take_along_axis(removed, order, axis=1)
-        good = matches & keep
-        n_good = good.sum(axis=1)
+        stop = min(start + _BLOCK, nq)
+        nb = stop - start
+        order = stable_argsort(distmat[start:stop])                      # [B, G] gallery ids
+        removed = removal_mask(protocol, q_pids[start:stop], q_cams[start:stop], g_pids, g_cams)
+        good = g_pids[order] == q_pids[start:stop, None]
+        if removed is None:
+            kept_rank = None                                               # rank = position + 1
+        else:
+            keep = ~np.take_along_axis(removed, order, axis=1)
+            good &= keep
+            kept_rank = np.cumsum(keep, axis=1, dtype=np.int32)           # 1-based rank after removal
+        # True matches are sparse: work on their (row, position) list, row-major from nonzero.
+        rows, cols = np.nonzero(good)
+        n_good = np.bincount(rows, minlength=nb)
         valid = n_good > 0
-        # 1-based rank after removal; removed leading entries would give 0, clip them (they are
-        # never true matches, so their value does not matter) to avoid 0/0.
-        kept_rank = np.maximum(np.cumsum(keep, axis=1), 1)
-        hits = np.cumsum(good, axis=1)
+        row_start = np.concatenate([[0], np.cumsum(n_good)[:-1]])
+        ordinal = np.arange(len(rows)) - row_start[rows] + 1              # k-th true match
+        rank = cols + 1 if kept_rank is None else kept_rank[rows, cols]
+        precision_sum = np.bincount(rows, weights=ordinal / rank, minlength=nb)
+        last_rank = np.zeros(nb)
+        last_rank[rows] = rank                                             # row-major: last write wins
         with np.errstate(invalid="ignore", divide="ignore"):
-            ap[sl] = np.where(valid, (good * hits / kept_rank).sum(axis=1) / n_good, np.nan)
-            last = ng - 1 - np.argmax(good[:, ::-1], axis=1)               # hardest true match
-            inp[sl] = np.where(valid, n_good / kept_rank[np.arange(len(order)), last], np.nan)
-        first = np.argmax(good, axis=1)
+            ap[start:stop] = np.where(valid, precision_sum / n_good, np.nan)
+            inp[start:stop] = np.where(valid, n_good / last_rank, np.nan)
+        first_col = np.zeros(nb, dtype=np.int64)
+        first_col[valid] = cols[row_start[valid]]
         if dedup:
             # Rank in the de-duplicated list = number of identities whose first kept position
             # is at or before the query identity's first kept position.
-            pos = np.empty_like(order)
-            np.put_along_axis(pos, order, rows[None, :].repeat(len(order), 0), axis=1)
-            kept_in_place = np.ones_like(pos, dtype=bool) if removed is None else ~removed
-            pos = np.where(kept_in_place, pos, ng)                         # removed -> never first
-            first_pos = np.minimum.reduceat(pos[:, by_pid], group_starts, axis=1)  # [B, P]
-            q_first = first[:, None]
-            rank = (first_pos <= q_first).sum(axis=1)
+            pos = np.empty_like(order, dtype=np.int32)
+            np.put_along_axis(pos, order, np.broadcast_to(columns, order.shape), axis=1)
+            if removed is not None:
+                pos[removed] = ng                                          # removed: never first
+            if not grouped:
+                pos = pos[:, by_pid]
+            first_pos = np.minimum.reduceat(pos, group_starts, axis=1)    # [B, P]
+            cmc_rank = (first_pos <= first_col[:, None]).sum(axis=1)
+        elif kept_rank is None:
+            cmc_rank = first_col + 1
         else:
-            rank = kept_rank[np.arange(len(order)), first]
-        first_rank[sl] = np.where(valid, rank, 0)
+            cmc_rank = kept_rank[np.arange(nb), first_col]
+        first_rank[start:stop] = np.where(valid, cmc_rank, 0)
 
     valid_all = first_rank > 0
     num_valid = int(valid_all.sum())
