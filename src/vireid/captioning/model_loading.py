@@ -1,0 +1,186 @@
+"""Finding and loading a LLaVA checkpoint (local directory or hub id), with quantisation."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vireid.errors import VireidError
+from vireid.fingerprint import hash_strings
+
+_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf")
+_COMMIT_RE = re.compile(r"[0-9a-f]{40}")
+
+
+class ModelNotFoundError(VireidError):
+    """The captioning model's weights cannot be found."""
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Where a model comes from: ``name`` as given, ``path`` once resolved locally."""
+
+    name: str
+    path: Path | None  # None: hub id to be downloaded by from_pretrained (online only)
+    revision: str | None
+
+    @property
+    def load_from(self) -> str:
+        return str(self.path) if self.path is not None else self.name
+
+
+@dataclass
+class LoadedModel:
+    model: Any
+    processor: Any
+    source: ModelSource
+    device: Any
+    quantization: str
+
+
+def hub_offline() -> bool:
+    return any(os.environ.get(key, "").strip().lower() in ("1", "true", "yes", "on")
+               for key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+
+
+def _hub_cache_dir() -> str:
+    from huggingface_hub import constants
+
+    return str(constants.HF_HUB_CACHE)
+
+
+def weights_revision(path: Path) -> str | None:
+    """Commit hash of a hub snapshot folder, else a hash of the weight files' names and sizes.
+
+    The hash is cheap (no reading of gigabytes) and changes whenever the weights are replaced.
+    """
+    resolved = path.resolve()
+    parts = resolved.parts
+    if len(parts) >= 2 and parts[-2] == "snapshots" and _COMMIT_RE.fullmatch(parts[-1]):
+        return parts[-1]
+    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix in _WEIGHT_SUFFIXES)
+    if not files:
+        return None
+    return "files-" + hash_strings(f"{p.name}:{p.stat().st_size}" for p in files)[:16]
+
+
+def _looks_like_path(name: str) -> bool:
+    return name.startswith((".", "/", "~")) or os.sep + os.sep in name or name.count("/") > 1
+
+
+def resolve_model(name: str) -> ModelSource:
+    """Find ``name`` as a local directory or in the Hugging Face cache; clear error otherwise."""
+    local = Path(name).expanduser()
+    if local.is_dir():
+        if not (local / "config.json").is_file():
+            raise ModelNotFoundError(f"{local}: model directory has no config.json (not a "
+                                     "transformers checkpoint)")
+        return ModelSource(name=name, path=local, revision=weights_revision(local))
+    if _looks_like_path(name):
+        raise ModelNotFoundError(f"{name}: model directory not found")
+
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        cached = try_to_load_from_cache(name, "config.json")
+    except Exception:  # malformed repo id: report it like a missing model
+        cached = None
+    if isinstance(cached, str):
+        snapshot = Path(cached).parent
+        return ModelSource(name=name, path=snapshot, revision=weights_revision(snapshot))
+    if hub_offline():
+        raise ModelNotFoundError(
+            f"model {name!r} not found: no local directory of that name and not in the Hugging "
+            f"Face cache ({_hub_cache_dir()}); the hub is not contacted because HF_HUB_OFFLINE "
+            f"is set. Download it on a connected machine first (e.g. `huggingface-cli download "
+            f"{name}`) and copy the cache, or pass --model DIR with a saved checkpoint."
+        )
+    return ModelSource(name=name, path=None, revision=None)
+
+
+def _quiet_bitsandbytes() -> None:
+    # bitsandbytes logs a warning when the optional `kernels` package (a faster CPU 4-bit
+    # matmul fetched from the hub) is missing; its built-in CPU kernels work without it, so
+    # the message is noise for users. Real bitsandbytes errors still surface.
+    logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message=r"MatMul8bitLt: inputs will be cast")
+
+
+def pick_device(device: str | None):
+    """``device`` if given, else accelerate's device for this process (GPU i under launch)."""
+    import torch
+
+    if device:
+        try:
+            return torch.device(device)
+        except RuntimeError as exc:
+            raise VireidError(f"--device: {exc}") from None
+    from accelerate import PartialState
+
+    return PartialState().device
+
+
+def _dtype(name: str, device) -> Any:
+    import torch
+
+    if name == "auto":
+        if device.type == "cuda":
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.float32  # CPU matmuls in half precision are slow or unsupported
+    return {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[name]
+
+
+def quantization_config(quantization: str):
+    """bitsandbytes settings; NF4 + bf16 compute + double quantisation for 4-bit."""
+    import torch
+    from transformers import BitsAndBytesConfig
+
+    if quantization == "4bit":
+        # bitsandbytes' defaults (fp4 weights, fp32 compute) are worse and slower.
+        return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
+                                  bnb_4bit_compute_dtype=torch.bfloat16,
+                                  bnb_4bit_use_double_quant=True)
+    if quantization == "8bit":
+        return BitsAndBytesConfig(load_in_8bit=True)
+    return None
+
+
+def load_captioner(source: ModelSource, quantization: str = "4bit", dtype: str = "auto",
+                   device: str | None = None) -> LoadedModel:
+    """Load model + processor from ``source`` the same way for a hub id or a local folder."""
+    from transformers import AutoProcessor, LlavaForConditionalGeneration
+
+    dev = pick_device(device)
+    local_only = source.path is not None or hub_offline()
+    kwargs: dict[str, Any] = {"local_files_only": local_only}
+    if quantization != "none":
+        _quiet_bitsandbytes()
+        if dev.type == "cpu":
+            warnings.warn(f"{quantization} quantisation on CPU works but is slow; use "
+                          "--quantization none on CPU when memory allows", stacklevel=2)
+        kwargs["quantization_config"] = quantization_config(quantization)
+        kwargs["device_map"] = {"": str(dev) if dev.type != "cuda" else dev.index or 0}
+    else:
+        kwargs["dtype"] = _dtype(dtype, dev)
+    try:
+        processor = AutoProcessor.from_pretrained(source.load_from, local_files_only=local_only)
+        model = LlavaForConditionalGeneration.from_pretrained(source.load_from, **kwargs)
+    except OSError as exc:
+        where = source.path or f"the Hugging Face hub / cache ({_hub_cache_dir()})"
+        raise ModelNotFoundError(f"model {source.name!r}: cannot load from {where}: "
+                                 f"{str(exc).splitlines()[0]}") from None
+    if quantization == "none":
+        model = model.to(dev)
+    model.eval()
+    # Batched generation with a decoder-only model must pad on the left, so every prompt
+    # ends right where generation starts.
+    processor.tokenizer.padding_side = "left"
+    if processor.tokenizer.pad_token_id is None:
+        processor.tokenizer.pad_token = processor.tokenizer.eos_token
+    return LoadedModel(model=model, processor=processor, source=source, device=dev,
+                       quantization=quantization)

@@ -1,0 +1,234 @@
+"""Caption results on disk: part files while running, one tidy manifest at the end.
+
+Layout of an output folder::
+
+    <out>/run.json                 inputs of the run + the full image list (written first)
+    <out>/parts/part-*.parquet     results, appended every few batches (atomic renames)
+    <out>/captions.parquet         the merged manifest (one row per image)
+    <out>/captions.summary.json    statistics of the manifest and of the run that merged it
+
+Every part is written to a temporary file and renamed, so a run killed at any instant
+(SIGKILL included) leaves only whole parts; a restart skips their images. Parts are
+removed once a complete manifest is written; an incomplete merge keeps them so a later run
+can resume.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from vireid.atomic import write_json
+from vireid.errors import ManifestError
+from vireid.manifests import CAPTION_SCHEMA, read_manifest, read_metadata, to_table, write_manifest
+
+MANIFEST_NAME = "captions.parquet"
+SUMMARY_NAME = "captions.summary.json"
+RUN_NAME = "run.json"
+PARTS_DIR = "parts"
+KIND = "captions"
+
+
+def manifest_path(out_dir: str | Path) -> Path:
+    return Path(out_dir) / MANIFEST_NAME
+
+
+def write_run_file(out_dir: Path, fingerprint: str, inputs: Mapping[str, Any],
+                   image_ids: Sequence[str]) -> Path:
+    return write_json(out_dir / RUN_NAME, {"fingerprint": fingerprint, "inputs": dict(inputs),
+                                           "image_ids": list(image_ids)})
+
+
+def read_run_file(out_dir: Path) -> dict[str, Any]:
+    path = out_dir / RUN_NAME
+    if not path.is_file():
+        raise ManifestError(f"{path}: not found; {out_dir} is not a captioning output folder")
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ManifestError(f"{path}: unreadable ({exc})") from None
+
+
+class PartWriter:
+    """Collects rows and writes them as one new part file per :meth:`flush`."""
+
+    def __init__(self, out_dir: Path, fingerprint: str, tag: str):
+        self.dir = out_dir / PARTS_DIR
+        self.fingerprint = fingerprint
+        self.tag = tag
+        self.rows: list[dict[str, Any]] = []
+        self.written = 0
+
+    def add(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        self.rows.extend(rows)
+
+    def flush(self) -> Path | None:
+        if not self.rows:
+            return None
+        # Nanosecond time + pid: unique across restarts and concurrent shards.
+        name = f"part-{self.tag}-{time.time_ns()}-{os.getpid()}.parquet"
+        path = write_manifest(to_table(self.rows, KIND), self.dir / name, KIND,
+                              metadata={"fingerprint": self.fingerprint})
+        self.written += len(self.rows)
+        self.rows = []
+        return path
+
+
+@dataclass
+class Part:
+    path: Path
+    fingerprint: str | None
+    table: pa.Table
+
+
+def read_parts(out_dir: Path) -> list[Part]:
+    """All readable part files (an unreadable one is skipped: its images are redone)."""
+    parts = []
+    for path in sorted((out_dir / PARTS_DIR).glob("part-*.parquet")):
+        try:
+            table = read_manifest(path, KIND)
+            fingerprint = read_metadata(path).get("fingerprint")
+        except ManifestError:
+            continue
+        parts.append(Part(path, fingerprint, table))
+    return parts
+
+
+def _manifest_if_matching(out_dir: Path, fingerprint: str) -> pa.Table | None:
+    path = manifest_path(out_dir)
+    if not path.is_file():
+        return None
+    try:
+        if read_metadata(path).get("fingerprint") != fingerprint:
+            return None
+        return read_manifest(path, KIND)
+    except ManifestError:
+        return None
+
+
+def manifest_is_complete(out_dir: Path, fingerprint: str) -> bool:
+    """True when ``captions.parquet`` is a complete result of exactly these inputs."""
+    path = manifest_path(out_dir)
+    try:
+        meta = read_metadata(path) if path.is_file() else {}
+    except ManifestError:
+        return False
+    return meta.get("fingerprint") == fingerprint and bool(meta.get("complete"))
+
+
+def remove_stale(out_dir: Path, fingerprint: str) -> int:
+    """Delete parts written for other inputs (they can never be merged with these)."""
+    removed = 0
+    for part in read_parts(out_dir):
+        if part.fingerprint != fingerprint:
+            part.path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def done_ids(out_dir: Path, fingerprint: str) -> set[str]:
+    """Images already captioned (or failed) for these inputs, in parts or the manifest."""
+    done: set[str] = set()
+    for part in read_parts(out_dir):
+        if part.fingerprint == fingerprint:
+            done.update(part.table.column("image_id").to_pylist())
+    existing = _manifest_if_matching(out_dir, fingerprint)
+    if existing is not None:
+        done.update(existing.column("image_id").to_pylist())
+    return done
+
+
+def deduplicate(table: pa.Table, order: Sequence[str] | None = None) -> pa.Table:
+    """One row per image_id: a caption beats an error row, then the newest row wins.
+
+    Rows come out in ``order`` (the run's image list) when given, else by image_id.
+    """
+    def preference(row: Mapping[str, Any]) -> tuple[bool, Any]:
+        return (row["error"] is None, row["created_at"])
+
+    best: dict[str, dict[str, Any]] = {}
+    for row in table.to_pylist():
+        old = best.get(row["image_id"])
+        if old is None or preference(row) > preference(old):
+            best[row["image_id"]] = row
+    rank = {image_id: i for i, image_id in enumerate(order)} if order is not None else None
+    keys = sorted(best, key=(lambda k: (rank.get(k, len(rank)), k)) if rank else None)
+    return to_table([best[k] for k in keys], KIND)
+
+
+@contextmanager
+def _merge_lock(out_dir: Path) -> Iterator[None]:
+    # Several shards may finish at once; one merges at a time, the next sees no parts left.
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with open(out_dir / ".merge.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@dataclass
+class MergeResult:
+    path: Path
+    rows: int
+    expected: int
+    missing: int
+    parts_merged: int
+
+    @property
+    def complete(self) -> bool:
+        return self.missing == 0
+
+
+def merge(out_dir: str | Path, metadata: Mapping[str, Any] | None = None) -> MergeResult:
+    """Fold the parts (and any earlier manifest of the same inputs) into ``captions.parquet``.
+
+    Uses ``run.json`` for the inputs and the expected image list. When every image has a
+    row the manifest is marked complete and the parts are deleted; otherwise the parts
+    stay, so a later run resumes from them.
+    """
+    out_dir = Path(out_dir)
+    run = read_run_file(out_dir)
+    fingerprint = run["fingerprint"]
+    expected = run["image_ids"]
+    with _merge_lock(out_dir):
+        parts = [p for p in read_parts(out_dir) if p.fingerprint == fingerprint]
+        tables = [p.table for p in parts]
+        existing = _manifest_if_matching(out_dir, fingerprint)
+        if existing is not None:
+            tables.append(existing)
+        if not tables:
+            raise ManifestError(f"{out_dir}: nothing to merge (no part files of the current "
+                                f"inputs under {out_dir / PARTS_DIR})")
+        merged = deduplicate(pa.concat_tables(tables), order=expected)
+        wanted = pa.array(expected, pa.string())
+        merged = merged.filter(pc.is_in(merged.column("image_id"), value_set=wanted))
+        missing = len(expected) - merged.num_rows
+        meta = {**run["inputs"], **(metadata or {}), "fingerprint": fingerprint,
+                "complete": missing == 0, "missing": missing}
+        path = write_manifest(merged, manifest_path(out_dir), KIND, metadata=meta)
+        if missing == 0:
+            for part in read_parts(out_dir):
+                part.path.unlink(missing_ok=True)
+            try:
+                (out_dir / PARTS_DIR).rmdir()
+            except OSError:
+                pass  # not empty: parts of another run's inputs, left for the user
+    return MergeResult(path=path, rows=merged.num_rows, expected=len(expected), missing=missing,
+                       parts_merged=len(parts))
+
+
+__all__ = ["CAPTION_SCHEMA", "MANIFEST_NAME", "PARTS_DIR", "SUMMARY_NAME", "MergeResult",
+           "PartWriter", "deduplicate", "done_ids", "manifest_is_complete", "merge",
+           "read_parts", "remove_stale", "write_run_file"]
