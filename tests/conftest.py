@@ -6,3 +6,27 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+import pytest  # noqa: E402
+
+# Small synthetic benchmarks shared by every stage's tests: 24 identities, 3 images per
+# camera, 64x32 pixels. Session-scoped and read-only: copy before modifying.
+SMALL_SYNTH = dict(ids=24, images_per_camera=3, height=64, width=32, seed=0)
+
+
+@pytest.fixture(scope="session")
+def synth_sysu_root(tmp_path_factory):
+    """A SYSU-MM01-layout synthetic dataset (cam1..cam6, exp/*_id.txt, reference captions)."""
+    from vireid.datasets.synth import SynthConfig, generate
+
+    return generate(tmp_path_factory.mktemp("synth_sysu"), "sysu", SynthConfig(**SMALL_SYNTH),
+                    force=True)
+
+
+@pytest.fixture(scope="session")
+def synth_regdb_root(tmp_path_factory):
+    """A RegDB-layout synthetic dataset (Visible/, Thermal/, idx/ with trials 1..10)."""
+    from vireid.datasets.synth import SynthConfig, generate
+
+    return generate(tmp_path_factory.mktemp("synth_regdb"), "regdb", SynthConfig(**SMALL_SYNTH),
+                    force=True)

@@ -1,0 +1,124 @@
+"""Generate a complete synthetic benchmark folder: images, split files, captions, config."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from vireid.atomic import write_json
+from vireid.datasets.synth import layout
+from vireid.datasets.synth.attributes import Identity, sample_identities
+from vireid.datasets.synth.captions import infrared_caption, visible_caption
+from vireid.datasets.synth.config import LAYOUTS, SynthConfig
+from vireid.datasets.synth.render import camera_style, render_infrared, render_visible
+from vireid.errors import DatasetError
+from vireid.manifests import to_table, write_manifest
+from vireid.manifests.tokens import clip_token_counts, is_truncated
+
+CAPTION_SOURCE = "synthetic-reference"
+CAPTIONS_FILE = "reference_captions.parquet"
+CONFIG_FILE = "synth.json"
+
+
+def _created_at(seed: int) -> datetime:
+    # A fixed instant derived from the seed keeps the caption manifest byte-identical
+    # between runs with the same seed (the clock would not).
+    return datetime(2024, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=int(seed) % 10**8)
+
+
+def _save_jpeg(path: Path, pixels: np.ndarray, quality: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(pixels).save(path, format="JPEG", quality=quality)
+
+
+def _check_out(out: Path, force: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise DatasetError(f"{out}: output path exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise DatasetError(f"{out}: output folder is not empty (pass --force to write into it)")
+
+
+def generate(out: str | Path, layout_name: str = "sysu", config: SynthConfig | None = None,
+             *, force: bool = False) -> Path:
+    """Write a synthetic benchmark in ``layout_name`` ("sysu" or "regdb") under ``out``.
+
+    The same config (seed included) gives byte-identical files. Returns ``out``.
+    """
+    config = config or SynthConfig()
+    config.validate()
+    if layout_name not in LAYOUTS:
+        raise DatasetError(f"unknown synthetic layout {layout_name!r}; choose from {', '.join(LAYOUTS)}")
+    out = Path(out)
+    _check_out(out, force)
+    out.mkdir(parents=True, exist_ok=True)
+
+    rng = np.random.default_rng([config.seed, 1])
+    people = {p.pid: p for p in sample_identities(layout.pids_for(config), rng)}
+    if layout_name == "sysu":
+        specs = layout.sysu_images(config)
+        layout.write_sysu_splits(out, config)
+    else:
+        specs = layout.regdb_images(config)
+        layout.write_regdb_trials(out, config, specs)
+
+    styles = {}
+    rows = []
+    for spec in specs:
+        style = styles.get(spec.camera)
+        if style is None:
+            style = styles[spec.camera] = camera_style(spec.camera, spec.infrared, config.seed)
+        person = people[spec.pid]
+        # One generator per image: output does not depend on the order of generation.
+        img_rng = np.random.default_rng([config.seed, spec.pid, spec.camera, spec.shot, 7])
+        render = render_infrared if spec.infrared else render_visible
+        pixels = render(person, style, config.height, config.width, img_rng)
+        _save_jpeg(out / spec.relpath, pixels, config.jpeg_quality)
+        rows.append(_caption_row(layout_name, spec, person, config, img_rng))
+
+    counts = clip_token_counts([r["caption"] for r in rows])
+    for row, count in zip(rows, counts):
+        row["num_tokens"] = count
+        row["truncated"] = is_truncated(count)
+    meta = {"config": asdict(config), "layout": layout_name, "seed": config.seed,
+            "vireid_version": _version()}
+    write_manifest(to_table(rows, "captions"), out / CAPTIONS_FILE, "captions", metadata=meta)
+    write_json(out / CONFIG_FILE, meta)
+    return out
+
+
+def _caption_row(dataset: str, spec: layout.ImageSpec, person: Identity, config: SynthConfig,
+                 rng: np.random.Generator) -> dict:
+    if spec.infrared:
+        text = infrared_caption(person, rng, config.ir_color_error_rate)
+    else:
+        text = visible_caption(person, rng)
+    return {
+        "image_id": f"{dataset}:{spec.relpath}", "dataset": dataset, "path": spec.relpath,
+        "modality": "infrared" if spec.infrared else "visible", "pid": spec.pid,
+        "camera": spec.camera, "caption": text, "num_tokens": None, "truncated": None,
+        "model": CAPTION_SOURCE, "model_revision": None, "prompt": "",
+        "generation": json.dumps({}), "quantization": "none", "source": CAPTION_SOURCE,
+        "created_at": _created_at(config.seed), "error": None,
+    }
+
+
+def _version() -> str:
+    from vireid import __version__
+
+    return __version__
+
+
+def read_config(root: str | Path) -> dict:
+    """The ``synth.json`` written next to a synthetic benchmark."""
+    path = Path(root) / CONFIG_FILE
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: not a synthetic benchmark folder (no {CONFIG_FILE})") from None
+
+

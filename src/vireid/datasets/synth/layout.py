@@ -1,0 +1,87 @@
+"""Where each synthetic image goes and which split files list it, per dataset layout.
+
+The files mimic the real datasets closely enough that the real readers index them:
+SYSU-MM01 (``cam1..cam6/<pid:04d>/<img:04d>.jpg`` + ``exp/*_id.txt``) and RegDB
+(``Visible/<pid>/``, ``Thermal/<pid>/`` + ``idx/{train,test}_{visible,thermal}_{t}.txt``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from vireid.atomic import write_atomic
+from vireid.datasets.synth.config import SynthConfig
+
+SYSU_INFRARED = (3, 6)
+REGDB_TRIALS = tuple(range(1, 11))
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    relpath: str
+    pid: int
+    camera: int
+    infrared: bool
+    shot: int  # index of the image within (pid, camera)
+
+
+def pids_for(config: SynthConfig) -> list[int]:
+    return list(range(1, config.ids + 1))
+
+
+def sysu_images(config: SynthConfig) -> list[ImageSpec]:
+    return [ImageSpec(f"cam{cam}/{pid:04d}/{k + 1:04d}.jpg", pid, cam, cam in SYSU_INFRARED, k)
+            for pid in pids_for(config) for cam in range(1, 7)
+            for k in range(config.images_per_camera)]
+
+
+def regdb_images(config: SynthConfig) -> list[ImageSpec]:
+    specs = []
+    for pid in pids_for(config):
+        for k in range(config.images_per_camera):
+            specs.append(ImageSpec(f"Visible/{pid}/{pid}_v_{k + 1:02d}.jpg", pid, 1, False, k))
+            specs.append(ImageSpec(f"Thermal/{pid}/{pid}_t_{k + 1:02d}.jpg", pid, 2, True, k))
+    return specs
+
+
+def _write_text(path: Path, text: str) -> None:
+    write_atomic(path, lambda tmp: tmp.write_text(text))
+
+
+def write_sysu_splits(out: Path, config: SynthConfig) -> dict[str, list[int]]:
+    """exp/{train,val,test}_id.txt, each one comma-separated line, like SYSU-MM01.
+
+    As in the real dataset, val_id is a slice of the training identities (about a quarter);
+    readers merge it back into training.
+    """
+    rng = np.random.default_rng([config.seed, 2024])
+    pids = np.array(pids_for(config))
+    rng.shuffle(pids)
+    n_test = max(2, round(config.ids * config.test_fraction))
+    test = sorted(int(p) for p in pids[:n_test])
+    training = [int(p) for p in pids[n_test:]]
+    n_val = len(training) // 4
+    splits = {"train": sorted(training[n_val:]), "val": sorted(training[:n_val]), "test": test}
+    for name, ids in splits.items():
+        _write_text(out / "exp" / f"{name}_id.txt", ",".join(map(str, ids)) + "\n")
+    return splits
+
+
+def write_regdb_trials(out: Path, config: SynthConfig, images: list[ImageSpec]) -> None:
+    """Ten trials, each a random half/half identity split; labels 0..N-1 per file."""
+    by_pid: dict[int, list[ImageSpec]] = {}
+    for spec in images:
+        by_pid.setdefault(spec.pid, []).append(spec)
+    for trial in REGDB_TRIALS:
+        rng = np.random.default_rng([config.seed, trial, 412])
+        pids = np.array(pids_for(config))
+        rng.shuffle(pids)
+        half = len(pids) // 2
+        for split, ids in (("train", sorted(pids[:half])), ("test", sorted(pids[half:]))):
+            for modality, infrared in (("visible", False), ("thermal", True)):
+                lines = [f"{spec.relpath} {label}" for label, pid in enumerate(ids)
+                         for spec in by_pid[int(pid)] if spec.infrared == infrared]
+                _write_text(out / "idx" / f"{split}_{modality}_{trial}.txt", "\n".join(lines) + "\n")
