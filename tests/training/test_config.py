@@ -1,0 +1,76 @@
+"""Specification of TrainConfig resolution: presets, files, overrides, validation."""
+
+import pytest
+
+from vireid.errors import ConfigError
+from vireid.training.config import METHODS, preset_names, resolve_config
+
+
+def test_every_method_has_a_full_and_a_tiny_preset():
+    names = set(preset_names())
+    for method in METHODS:
+        stem = method.replace("+", "-")
+        assert {stem, f"tiny-{stem}"} <= names
+        assert resolve_config(stem).method == method
+        assert resolve_config(f"tiny-{stem}").method == method
+
+
+def test_defaults_are_the_papers_sysu_setting():
+    cfg = resolve_config("eees")
+    assert cfg.model.name == "RN50" and tuple(cfg.model.image_size) == (288, 144)
+    assert (cfg.sampler.batch_ids, cfg.sampler.per_modality) == (8, 4)
+    assert (cfg.optim.lr_visual, cfg.optim.lr_text) == (3e-4, 1e-6)
+    assert (cfg.optim.epochs, tuple(cfg.optim.milestones), cfg.optim.gamma) == (120, (40, 70), 0.1)
+    assert (cfg.loss.weights.wrt, cfg.loss.weights.con, cfg.loss.weights.kd,
+            cfg.loss.weights.cmsp) == (0.25, 0.2, 0.08, 0.01)
+    assert cfg.loss.m == 1 and cfg.uses_captions
+
+
+def test_method_sets_the_loss_switches():
+    base = resolve_config("baseline").loss
+    assert not (base.use_ese or base.use_ise or base.use_cvsc or base.use_cmsp)
+    assert not resolve_config("baseline").uses_captions and not resolve_config("ise").uses_captions
+    cvsc = resolve_config("ese-cvsc").loss
+    assert cvsc.use_ese and cvsc.use_cvsc and not cvsc.use_cmsp
+    switched = resolve_config("eees", overrides=["method=ese"]).loss
+    assert switched.use_ese and not switched.use_cvsc and not switched.use_cmsp
+
+
+def test_tiny_presets_combine_method_and_cpu_scale():
+    cfg = resolve_config("tiny-eees")
+    assert cfg.model.name == "vireid-tiny-rn" and tuple(cfg.model.image_size) == (64, 32)
+    assert cfg.loss.use_cmsp and cfg.preset == "tiny-eees"
+
+
+def test_overrides_and_user_files(tmp_path):
+    user = tmp_path / "my.toml"
+    user.write_text('extends = "tiny-ese"\n[optim]\nepochs = 3\n')
+    cfg = resolve_config(config_file=user, overrides=["optim.lr_visual=1e-4", "loss.weights.con=0.5"])
+    assert cfg.method == "ese" and cfg.optim.epochs == 3
+    assert cfg.optim.lr_visual == 1e-4 and cfg.loss.weights.con == 0.5
+
+
+@pytest.mark.parametrize("override,match", [
+    ("optim.lrr=1", "unknown config key optim.lrr"),
+    ("optim.epochs=ten", "optim.epochs: expected an integer"),
+    ("sampler.batch_ids=1", "sampler.batch_ids"),
+    ("method=magic", "method: must be one of"),
+    ("model.image_size=[100, 50]", "model.image_size"),
+    ("loss.use_ise=true", "loss"),
+    ("augment.flip=2.0", "augment.flip"),
+    ("nosuch=1", "unknown config key nosuch"),
+])
+def test_bad_keys_and_values_name_the_key(override, match):
+    with pytest.raises(ConfigError, match=match):
+        resolve_config("tiny-eees", overrides=[override])
+
+
+def test_unknown_preset_lists_the_known_ones():
+    with pytest.raises(ConfigError, match="known: .*tiny-eees"):
+        resolve_config("nope")
+
+
+def test_regdb_needs_a_trial():
+    with pytest.raises(ConfigError, match="data.trial"):
+        resolve_config("eees", overrides=["data.dataset='regdb'"])
+    assert resolve_config("eees", overrides=["data.dataset='regdb'", "data.trial=3"]).data.trial == 3
