@@ -153,13 +153,13 @@ def quantization_config(quantization: str):
 def load_captioner(source: ModelSource, quantization: str = "4bit", dtype: str = "auto",
                    device: str | None = None) -> LoadedModel:
     """Load model + processor from ``source`` the same way for a hub id or a local folder."""
+    _quiet_bitsandbytes()  # before anything below imports bitsandbytes and it logs
     from transformers import AutoProcessor, LlavaForConditionalGeneration
 
     dev = pick_device(device)
     local_only = source.path is not None or hub_offline()
     kwargs: dict[str, Any] = {"local_files_only": local_only}
     if quantization != "none":
-        _quiet_bitsandbytes()
         if dev.type == "cpu":
             warnings.warn(f"{quantization} quantisation on CPU works but is slow; use "
                           "--quantization none on CPU when memory allows", stacklevel=2)

@@ -1,0 +1,96 @@
+"""Finding checkpoints offline, clear errors for missing weights, quantised loading."""
+
+import logging
+import re
+import warnings
+
+import pytest
+
+from vireid.captioning.model_loading import (
+    ModelNotFoundError,
+    load_captioner,
+    resolve_model,
+    weights_revision,
+)
+from vireid.errors import VireidError
+
+
+def test_missing_hub_model_offline_names_model_cache_and_download(monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub-cache"))
+    import huggingface_hub.constants as hc
+
+    monkeypatch.setattr(hc, "HF_HUB_CACHE", str(tmp_path / "hub-cache"))
+    with pytest.raises(ModelNotFoundError) as info:
+        resolve_model("llava-hf/llava-1.5-7b-hf")
+    message = str(info.value)
+    assert isinstance(info.value, VireidError)
+    assert "llava-hf/llava-1.5-7b-hf" in message
+    assert str(tmp_path / "hub-cache") in message
+    assert "HF_HUB_OFFLINE" in message and "download" in message
+
+
+def test_missing_local_directory_is_named(tmp_path):
+    with pytest.raises(ModelNotFoundError, match=re.escape(str(tmp_path / "nope"))):
+        resolve_model(str(tmp_path / "nope"))
+
+
+def test_directory_without_config_is_rejected(tmp_path):
+    (tmp_path / "weights").mkdir()
+    with pytest.raises(ModelNotFoundError, match="config.json"):
+        resolve_model(str(tmp_path / "weights"))
+
+
+def test_revision_of_a_local_folder_is_a_weights_fingerprint(tiny_model, tmp_path):
+    source = resolve_model(str(tiny_model))
+    assert source.path == tiny_model
+    assert source.revision and source.revision.startswith("files-")
+    assert weights_revision(tiny_model) == source.revision
+    (tmp_path / "config.json").write_text("{}")
+    assert weights_revision(tmp_path) is None  # no weights, no revision
+
+
+def test_revision_of_a_hub_snapshot_is_its_commit(tmp_path):
+    commit = "a" * 40
+    snapshot = tmp_path / "models--x--y" / "snapshots" / commit
+    snapshot.mkdir(parents=True)
+    assert weights_revision(snapshot) == commit
+
+
+def test_tiny_model_loads_with_left_padding(tiny_model):
+    loaded = load_captioner(resolve_model(str(tiny_model)), quantization="none", device="cpu")
+    assert loaded.processor.tokenizer.padding_side == "left"
+    assert loaded.device.type == "cpu"
+
+
+def test_4bit_nf4_loading_and_generation_on_cpu(tiny_model, caplog):
+    """bitsandbytes' CPU backend quantises to NF4 and runs its own CPU kernels.
+
+    The optional hub kernel package (`kernels`) is missing here; its warning is silenced
+    by the loader, and the slowness warning is ours.
+    """
+    bnb_nn = pytest.importorskip("bitsandbytes.nn")
+    with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.WARNING):
+        warnings.simplefilter("always")
+        loaded = load_captioner(resolve_model(str(tiny_model)), quantization="4bit", device="cpu")
+    assert any("slow" in str(w.message) for w in caught)
+    assert not any("kernels" in r.getMessage() for r in caplog.records)
+    quantised = [m for m in loaded.model.modules() if isinstance(m, bnb_nn.Linear4bit)]
+    assert quantised, "no layer was quantised"
+    assert quantised[0].weight.quant_state.quant_type == "nf4"
+    import torch
+
+    assert quantised[0].compute_dtype == torch.bfloat16
+
+    from vireid.captioning.data import CaptionImages, collate
+    from vireid.captioning.generate import generate_batch
+    from PIL import Image
+
+    image = tiny_model / "probe.png"
+    Image.new("RGB", (20, 40), (90, 30, 200)).save(image)
+    dataset = CaptionImages([image], ["USER: <image>\ndescribe ASSISTANT:"], loaded.processor)
+    batch = collate([dataset[0]], loaded.processor.tokenizer.pad_token_id)
+    captions = generate_batch(loaded.model, loaded.processor, batch,
+                              {"max_new_tokens": 5, "do_sample": False}, loaded.device)
+    assert len(captions) == 1 and captions[0]
+    image.unlink()
