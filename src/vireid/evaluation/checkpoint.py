@@ -14,6 +14,20 @@ from vireid.evaluation.store import FeatureTable
 from vireid.fingerprint import hash_file
 
 
+def load_checkpoint_model(checkpoint: str | Path, device: str = "cpu") -> tuple[Any, dict[str, Any]]:
+    """``(model, {"checkpoint", "checkpoint_sha256"})``; a missing or unreadable file is a
+    VireidError naming it (never a silently random model)."""
+    if not Path(checkpoint).is_file():
+        raise EvaluationError(f"{checkpoint}: checkpoint not found")
+    try:
+        from vireid.training.inference import load_model
+    except ImportError as exc:
+        raise EvaluationError(f"cannot load {checkpoint}: the training stage's model loader is "
+                              f"unavailable ({exc})") from None
+    model = load_model(checkpoint, device)
+    return model, {"checkpoint": str(checkpoint), "checkpoint_sha256": hash_file(checkpoint)}
+
+
 def extract_table(model: Any, dataset: str, root: str | Path, *, trials: int = 10,
                   regdb_trial: int | None = None, feature: str = "concat", flip: bool = True,
                   batch_size: int = 64, num_workers: int = 0, device: str = "cpu",
@@ -32,15 +46,7 @@ def evaluate_checkpoint(checkpoint: str | Path, dataset: str, root: str | Path, 
                         max_rank: int = 20) -> tuple[dict[str, Any], FeatureTable]:
     """``(results, feature table)`` of ``checkpoint`` on ``dataset``; load_model raises a
     VireidError naming the path for a missing or unreadable checkpoint."""
-    if not Path(checkpoint).is_file():
-        raise EvaluationError(f"{checkpoint}: checkpoint not found")
-    try:
-        from vireid.training.inference import load_model
-    except ImportError as exc:
-        raise EvaluationError(f"cannot load {checkpoint}: the training stage's model loader is "
-                              f"unavailable ({exc})") from None
-    model = load_model(checkpoint, device)
-    meta = {"checkpoint": str(checkpoint), "checkpoint_sha256": hash_file(checkpoint)}
+    model, meta = load_checkpoint_model(checkpoint, device)
     table = extract_table(model, dataset, root, trials=trials, regdb_trial=regdb_trial,
                           feature=feature, flip=flip, batch_size=batch_size,
                           num_workers=num_workers, device=device, meta=meta)

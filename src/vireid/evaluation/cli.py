@@ -1,5 +1,130 @@
+"""``vireid eval``: protocol-exact evaluation of a checkpoint or of saved features."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
 import typer
+
+from vireid import __version__
+from vireid.atomic import write_json
+from vireid.errors import VireidError
+from vireid.evaluation.features import FEATURE_KINDS
+from vireid.evaluation.runner import DATASETS, run_protocol
+from vireid.evaluation.store import FeatureTable, load_features
+from vireid.evaluation.store import save_features as write_features
+from vireid.fingerprint import hash_file, provenance
+
+SEED_RULE = ("SYSU/LLCM gallery trial t (0..9) samples with random.Random(t), as the field's "
+             "random.seed(t); RegDB has no sampling (trial = split files 1..10)")
+
+HELP = """Evaluate with the exact SYSU-MM01 / RegDB / LLCM protocols.
+
+Give either --checkpoint (features are extracted once per distinct test image) or --features (a file written by --save-features; no model needed).
+
+Runs every setting (SYSU: all/indoor x single/multi-shot; RegDB: visible->thermal and thermal->visible; LLCM: IR->VIS and VIS->IR) over the gallery trials, prints R1/R5/R10/R20/mAP/mINP in percent (mean ± std over trials) and writes OUT/results.json (every number per trial, checkpoint sha256, provenance) and OUT/cmc.png.
+
+RegDB is evaluated one model per trial: pass --trial T with the model trained on trial T.
+"""
+
+
+def _check_args(dataset: str, checkpoint: Path | None, features: Path | None, trial: int | None,
+                feature: str, save: Path | None) -> None:
+    if dataset not in DATASETS:
+        raise VireidError(f"--dataset must be one of {', '.join(DATASETS)}, got {dataset!r}")
+    if (checkpoint is None) == (features is None):
+        raise VireidError("give exactly one of --checkpoint FILE or --features FILE")
+    if dataset == "regdb" and trial is None:
+        raise VireidError("--trial is required for regdb (1..10): RegDB tests trial T's model on trial T")
+    if dataset != "regdb" and trial is not None:
+        raise VireidError(f"--trial is only for regdb; {dataset} galleries use --trials")
+    if feature not in FEATURE_KINDS:
+        raise VireidError(f"--feature must be one of {', '.join(FEATURE_KINDS)}, got {feature!r}")
+    if save is not None and features is not None:
+        raise VireidError("--save-features needs --checkpoint (the features given are already saved)")
+
+
+def _table_from_checkpoint(checkpoint: Path, dataset: str, root: Path, *, trials: int, trial: int | None,
+                           feature: str, flip: bool, batch_size: int, workers: int,
+                           device: str) -> FeatureTable:
+    # Imported here: torch-heavy, and only needed when a model is evaluated.
+    from vireid.evaluation.checkpoint import extract_table, load_checkpoint_model
+
+    model, meta = load_checkpoint_model(checkpoint, device)
+    return extract_table(model, dataset, root, trials=trials, regdb_trial=trial, feature=feature,
+                         flip=flip, batch_size=batch_size, num_workers=workers, device=device, meta=meta)
+
+
+def _load_table(features: Path, dataset: str) -> FeatureTable:
+    table = load_features(features)
+    saved = table.meta.get("dataset")
+    if saved is not None and saved != dataset:
+        raise VireidError(f"{features}: features were saved for dataset {saved!r}, not {dataset!r}")
+    table.meta["source"] = str(features)
+    return table
+
+
+def eval_command(
+    dataset: str = typer.Option(..., "--dataset", help="sysu | regdb | llcm"),
+    root: Path = typer.Option(..., "--root", help="Dataset root folder (its file lists define the protocol)."),
+    checkpoint: Path = typer.Option(None, "--checkpoint", help="Trained vireid checkpoint (.pt)."),
+    features: Path = typer.Option(None, "--features", help="Saved features (.npz from --save-features) instead of a model."),
+    trial: int = typer.Option(None, "--trial", help="RegDB only (required): the trial 1..10 the model was trained on."),
+    feature: str = typer.Option("concat", "--feature", help="pooled | bn | proj | concat (= cat(L2(bn), L2(proj)))."),
+    flip: bool = typer.Option(True, "--flip/--no-flip", help="Horizontal-flip test-time augmentation."),
+    batch_size: int = typer.Option(64, "--batch-size", min=1, help="Images per forward pass."),
+    workers: int = typer.Option(2, "--workers", min=0, help="DataLoader worker processes decoding images."),
+    device: str = typer.Option("cpu", "--device", help="torch device for the model, e.g. cpu or cuda:0."),
+    trials: int = typer.Option(10, "--trials", min=1, max=10, help="Gallery trials for SYSU/LLCM (0..N-1)."),
+    out: Path = typer.Option(None, "--out", help="Output folder [default: runs/eval/<dataset>]."),
+    ranked_list: int = typer.Option(0, "--ranked-list", min=0, help="Also draw N queries with their top-10 (ranked_list.png)."),
+    save_features: Path = typer.Option(None, "--save-features", help="Write the extracted features (.npz) for --features."),
+    max_rank: int = typer.Option(20, "--max-rank", min=1, help="Longest CMC rank reported."),
+) -> None:
+    dataset = dataset.lower()
+    _check_args(dataset, checkpoint, features, trial, feature, save_features)
+    if not root.is_dir():
+        raise VireidError(f"{root}: dataset root not found")
+    out = out or Path("runs") / "eval" / (dataset if trial is None else f"{dataset}-trial{trial}")
+    if checkpoint is not None:
+        table = _table_from_checkpoint(checkpoint, dataset, root, trials=trials, trial=trial,
+                                       feature=feature, flip=flip, batch_size=batch_size,
+                                       workers=workers, device=device)
+        if save_features is not None:
+            typer.echo(f"features -> {write_features(save_features, table)}")
+    else:
+        table = _load_table(features, dataset)
+
+    first: dict[str, Any] = {}
+
+    def keep_first(setting, trial_no, query, gallery, distmat, result):
+        if not first:
+            first.update(setting=setting, query=query, gallery=gallery, distmat=distmat)
+
+    results = run_protocol(dataset, root, table, trials=trials, regdb_trial=trial, max_rank=max_rank,
+                           on_trial=keep_first if ranked_list else None)
+    record = {
+        "protocol": dataset, "root": str(root),
+        "feature": table.meta.get("feature", feature), "flip": table.meta.get("flip", flip),
+        "checkpoint": table.meta.get("checkpoint"), "checkpoint_sha256": table.meta.get("checkpoint_sha256"),
+        "features_file": str(features) if features else (str(save_features) if save_features else None),
+        "seed": SEED_RULE, "vireid_version": __version__, "provenance": provenance(),
+        "results": results,
+    }
+    from vireid.evaluation.report import format_table, plot_cmc, plot_ranked_list
+
+    typer.echo(format_table(results))
+    write_json(out / "results.json", record)
+    plot_cmc(results, out / "cmc.png")
+    written = ["results.json", "cmc.png"]
+    if ranked_list and first:
+        plot_ranked_list(root, first["query"], first["gallery"], first["distmat"],
+                         first["setting"].protocol, ranked_list, out / "ranked_list.png")
+        written.append("ranked_list.png")
+    typer.echo(f"wrote {', '.join(str(out / w) for w in written)}")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this stage's commands to the vireid CLI."""
+    """Add ``vireid eval`` (a plain command) to the root app."""
+    app.command("eval", help=HELP, no_args_is_help=True)(eval_command)

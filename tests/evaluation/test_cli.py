@@ -1,0 +1,95 @@
+"""`vireid eval` end to end: saved-features mode, checkpoint mode (fake model), user errors."""
+
+import json
+import sys
+import types
+
+import numpy as np
+import pytest
+
+from vireid.cli import main
+from vireid.evaluation import FeatureTable, save_features
+from vireid.evaluation.runner import plan, required_images
+
+from .fake_model import FakeEncoder
+
+
+def run_cli(monkeypatch, capsys, *args):
+    monkeypatch.setattr(sys, "argv", ["vireid", "eval", *map(str, args)])
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code or 0
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture()
+def sysu_features(tiny_sysu_root, tmp_path):
+    paths, mods = required_images(plan("sysu", tiny_sysu_root, trials=10))
+    feats = np.random.default_rng(0).standard_normal((len(paths), 32)).astype(np.float32)
+    feats /= np.linalg.norm(feats, axis=1, keepdims=True)
+    path = tmp_path / "feats.npz"
+    save_features(path, FeatureTable(paths, feats, mods, {"dataset": "sysu", "feature": "concat", "flip": True}))
+    return path
+
+
+def test_features_mode_writes_results_plot_and_ranked_list(monkeypatch, capsys, tiny_sysu_root,
+                                                           sysu_features, tmp_path):
+    out = tmp_path / "out"
+    code, stdout, err = run_cli(monkeypatch, capsys, "--dataset", "sysu", "--root", tiny_sysu_root,
+                                "--features", sysu_features, "--out", out, "--ranked-list", 3)
+    assert code == 0, err
+    assert "all-search single-shot" in stdout and "indoor-search multi-shot" in stdout
+    record = json.loads((out / "results.json").read_text())
+    assert record["protocol"] == "sysu" and record["feature"] == "concat" and record["flip"] is True
+    assert record["provenance"]["vireid_version"] == record["vireid_version"]
+    settings = record["results"]["settings"]
+    assert set(settings) == {"all_single", "all_multi", "indoor_single", "indoor_multi"}
+    assert all(len(s["per_trial"]) == 10 for s in settings.values())
+    r1 = settings["all_single"]["mean"]["R1"]
+    assert f"{100 * r1:.2f}" in stdout                                 # the table prints percent
+    assert (out / "cmc.png").stat().st_size > 0 and (out / "ranked_list.png").stat().st_size > 0
+
+
+def test_features_missing_a_protocol_image_names_it(monkeypatch, capsys, tiny_sysu_root, tmp_path):
+    paths, mods = required_images(plan("sysu", tiny_sysu_root, trials=10))
+    path = tmp_path / "partial.npz"
+    save_features(path, FeatureTable(paths[1:], np.ones((len(paths) - 1, 4), np.float32), mods[1:]))
+    code, _, err = run_cli(monkeypatch, capsys, "--dataset", "sysu", "--root", tiny_sysu_root,
+                           "--features", path, "--out", tmp_path / "o")
+    assert code == 2 and f"error:   {paths[0]}" in err and "Traceback" not in err
+
+
+def test_checkpoint_mode_saves_features_that_reproduce_the_results(monkeypatch, capsys, tiny_regdb_root,
+                                                                   tmp_path):
+    # Stand-in for vireid.training.inference (heavy to import): same load_model contract.
+    ckpt = tmp_path / "model.pt"
+    ckpt.write_bytes(b"weights")
+    fake = types.ModuleType("vireid.training.inference")
+    fake.load_model = lambda path, device="cpu": FakeEncoder()
+    monkeypatch.setitem(sys.modules, "vireid.training.inference", fake)
+    common = ("--dataset", "regdb", "--root", tiny_regdb_root, "--trial", 1)
+    code, _, err = run_cli(monkeypatch, capsys, *common, "--checkpoint", ckpt, "--workers", 0,
+                           "--out", tmp_path / "a", "--save-features", tmp_path / "f.npz")
+    assert code == 0, err
+    code, _, err = run_cli(monkeypatch, capsys, *common, "--features", tmp_path / "f.npz",
+                           "--out", tmp_path / "b")
+    assert code == 0, err
+    a = json.loads((tmp_path / "a" / "results.json").read_text())
+    b = json.loads((tmp_path / "b" / "results.json").read_text())
+    assert a["results"]["settings"] == b["results"]["settings"]
+    assert b["checkpoint_sha256"] == a["checkpoint_sha256"] and len(a["checkpoint_sha256"]) == 64
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--dataset", "sysu", "--checkpoint", "missing.pt"), "missing.pt: checkpoint not found"),
+    (("--dataset", "regdb", "--features", "f.npz"), "--trial is required for regdb"),
+    (("--dataset", "sysu", "--features", "nope.npz"), "nope.npz: features file not found"),
+    (("--dataset", "market", "--features", "f.npz"), "--dataset must be one of"),
+    (("--dataset", "sysu"), "exactly one of --checkpoint"),
+])
+def test_user_errors_are_one_line_and_exit_2(monkeypatch, capsys, tiny_sysu_root, args, message):
+    code, _, err = run_cli(monkeypatch, capsys, "--root", tiny_sysu_root, *args)
+    assert code == 2 and message in err and "Traceback" not in err
