@@ -9,7 +9,9 @@ from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
 from vireid.config import from_dict
 from vireid.errors import ConfigError, VireidError
 from vireid.training.model import TINY_MODEL_NAME, ModelConfig, build_model, resolve_weights
+from vireid.training.losses import EEESLoss, LossConfig
 from vireid.training.model.adaptation import resize_pos_embed
+from vireid.training.model.text import tokenize
 
 TINY = ModelConfig(name=TINY_MODEL_NAME, pretrained="none")
 
@@ -121,6 +123,8 @@ def test_missing_weights_name_what_was_searched(tmp_path):
     with pytest.raises(VireidError, match="RN50") as info:
         build_model(cfg, 3)
     assert str(tmp_path / "RN50.pt") in str(info.value) and "pretrained" in str(info.value)
+    with pytest.raises(VireidError, match='no "openai" weights'):
+        build_model(ModelConfig(name=TINY_MODEL_NAME, pretrained="openai"), 2)
     with pytest.raises(VireidError, match="nothere.pt: file not found"):
         resolve_weights(ModelConfig(clip_weights=str(tmp_path / "nothere.pt")))
 
@@ -135,10 +139,33 @@ def test_local_weights_file_is_loaded(tmp_path):
     torch.testing.assert_close(model.layer3[0].conv2.weight, source.visual.layer3[0].conv2.weight)
     torch.testing.assert_close(model.stems["infrared"].conv1.weight, source.visual.conv1.weight)
     torch.testing.assert_close(model.text.token_embedding.weight, source.token_embedding.weight)
+    # the attention-pool grid is the loaded 7x7 embedding resized, not a fresh random one
+    expected_pos = resize_pos_embed(source.visual.attnpool.positional_embedding.detach(), (18, 9))
+    torch.testing.assert_close(model.attnpool.positional_embedding.detach(), expected_pos)
+    # the text side is open_clip's own text tower, moved over unchanged
+    tokens = tokenize(["a man in a black coat", "a woman with a red bag"], TINY_MODEL_NAME)
+    with torch.no_grad():
+        torch.testing.assert_close(model.encode_text(tokens), source.encode_text(tokens))
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"not a checkpoint")
     with pytest.raises(VireidError, match="bad.pt"):
         build_model(ModelConfig(name=TINY_MODEL_NAME, clip_weights=str(bad)), 2)
+
+
+def test_openai_torchscript_archive_is_loaded(tmp_path):
+    # OpenAI publishes RN50.pt as a TorchScript archive; build one of the same kind, tiny.
+    from open_clip import create_model
+
+    source = create_model(TINY_MODEL_NAME, force_quick_gelu=True).eval()
+    example = (torch.randn(1, 3, 224, 224), torch.zeros(1, 77, dtype=torch.long))
+    path = tmp_path / "jit.pt"
+    torch.jit.trace(source, example, strict=False, check_trace=False).save(str(path))
+    model = build_model(ModelConfig(name=TINY_MODEL_NAME, clip_weights=str(path)), 2)
+    torch.testing.assert_close(model.stems["visible"].conv2.weight, source.visual.conv2.weight)
+    torch.testing.assert_close(model.text.text_projection, source.text_projection)
+    other = ModelConfig(name="RN50", clip_weights=str(path))  # wrong architecture for the file
+    with pytest.raises(VireidError, match="not loadable as RN50"):
+        build_model(other, 2)
 
 
 def test_model_config_validation():
@@ -152,3 +179,18 @@ def test_model_config_validation():
         build_model(ModelConfig(name="ViT-Nope", pretrained="none"), 2)
     with pytest.raises(VireidError, match="num_classes"):
         build_model(TINY, 0)
+
+
+def test_training_outputs_feed_the_eees_loss_end_to_end(tiny):
+    tiny.train()
+    tiny.zero_grad()
+    labels_half = torch.tensor([0, 0, 1, 1])
+    out = tiny(visible=_images(4), infrared=_images(4, seed=1))
+    captions = ["a man in black", "a man in a dark coat", "a woman in red", "a woman with a bag"] * 2
+    text = tiny.encode_text(tokenize(captions, TINY_MODEL_NAME))
+    result = EEESLoss(LossConfig())(out, torch.cat([labels_half, labels_half]), text=text, generator=torch.Generator().manual_seed(0))
+    result.total.backward()
+    assert torch.isfinite(result.total)
+    assert tiny.text.token_embedding.weight.grad is not None  # text encoder is fine-tuned
+    assert tiny.stems["infrared"].conv1.weight.grad is not None
+    assert all(torch.isfinite(p.grad).all() for p in tiny.parameters() if p.grad is not None)

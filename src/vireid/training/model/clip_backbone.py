@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import pickle
+import zipfile
 from pathlib import Path
 
 import open_clip
+import torch
 from open_clip.pretrained import get_pretrained_cfg
 
 from vireid.errors import VireidError
@@ -84,20 +86,50 @@ def resolve_weights(cfg: ModelConfig) -> str | None:
     )
 
 
+def _is_torchscript(path: str) -> bool:
+    """OpenAI's original ``RN50.pt`` is a TorchScript archive (it has a constants.pkl record)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return any(name.endswith("constants.pkl") for name in archive.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
+# Entries of OpenAI's TorchScript state dict that are not weights of open_clip's CLIP.
+_TORCHSCRIPT_EXTRAS = ("input_resolution", "context_length", "vocab_size", "attn_mask")
+
+
+def _load_torchscript_weights(model, path: str) -> None:
+    """Copy the weights of a TorchScript CLIP archive into ``model`` (strict: every key must fit).
+
+    ``torch.load(weights_only=True)``, which open_clip uses, refuses TorchScript archives, so
+    these are read with ``torch.jit.load``; open_clip keeps OpenAI's parameter names, so the
+    state dict maps one to one.
+    """
+    state = torch.jit.load(path, map_location="cpu").state_dict()
+    own = model.state_dict()
+    state = {k: v for k, v in state.items() if k in own or k not in _TORCHSCRIPT_EXTRAS}
+    model.load_state_dict(state, strict=True)
+
+
 def create_clip(cfg: ModelConfig):
     """The open_clip CLIP model described by ``cfg`` (weights loaded when resolved)."""
     register_model_configs()
     if cfg.name not in open_clip.list_models():
         raise VireidError(f"model.name: unknown architecture {cfg.name!r} (known: RN50, {TINY_MODEL_NAME}, ...)")
     weights = resolve_weights(cfg)
+    torchscript = weights is not None and _is_torchscript(weights)
     try:
+        # State-dict files (open_clip, Hugging Face) load inside open_clip's own factory.
         model = open_clip.create_model(
             cfg.name,
-            pretrained=weights,
+            pretrained=None if torchscript else weights,
             force_quick_gelu=cfg.quick_gelu,
             cache_dir=cfg.cache_dir,
-            require_pretrained=weights is not None,
+            require_pretrained=weights is not None and not torchscript,
         )
+        if torchscript:
+            _load_torchscript_weights(model, weights)
     except (RuntimeError, pickle.UnpicklingError, EOFError, KeyError, ValueError, OSError) as exc:
         # Any of these from a user-supplied or cached file means the file is not usable weights.
         if weights is None:
