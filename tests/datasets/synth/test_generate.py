@@ -1,0 +1,85 @@
+"""The synthetic benchmark: determinism, files, captions, provenance."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from vireid.datasets import build_index
+from vireid.datasets.check import check_dataset
+from vireid.datasets.synth import SynthConfig, generate
+from vireid.errors import ConfigError
+from vireid.manifests import read_manifest, read_metadata
+
+TINY = dict(ids=6, images_per_camera=1, height=64, width=32)
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("layout", ["sysu", "regdb"])
+def test_same_seed_gives_byte_identical_files_and_another_seed_differs(tmp_path, layout):
+    a = _files(generate(tmp_path / "a", layout, SynthConfig(**TINY, seed=3)))
+    b = _files(generate(tmp_path / "b", layout, SynthConfig(**TINY, seed=3)))
+    c = _files(generate(tmp_path / "c", layout, SynthConfig(**TINY, seed=4)))
+    assert a == b
+    assert "reference_captions.parquet" in a and "synth.json" in a
+    jpgs = [k for k in a if k.endswith(".jpg")]
+    assert all(a[k] != c[k] for k in jpgs)
+
+
+def test_sysu_output_passes_check_with_every_image_indexed(synth_sysu_root):
+    report = check_dataset("sysu", synth_sysu_root)
+    assert report.ok, report.problems
+    assert report.num_images == len(list(Path(synth_sysu_root).rglob("*.jpg"))) == 24 * 6 * 3
+
+
+def test_regdb_output_passes_check_for_every_trial(synth_regdb_root):
+    for trial in range(1, 11):
+        report = check_dataset("regdb", synth_regdb_root, trial=trial, decode=trial == 1)
+        assert report.ok, report.problems
+        assert report.identities == {("train", "visible"): 12, ("train", "infrared"): 12,
+                                     ("test", "visible"): 12, ("test", "infrared"): 12}
+
+
+def test_regdb_labels_are_relabelled_per_file_in_sorted_pid_order(synth_regdb_root):
+    lines = (synth_regdb_root / "idx" / "test_thermal_5.txt").read_text().splitlines()
+    pairs = [(int(line.split()[0].split("/")[1]), int(line.split()[1])) for line in lines]
+    pids = sorted({p for p, _ in pairs})
+    assert all(label == pids.index(pid) for pid, label in pairs)
+    assert all(line.startswith("Thermal/") for line in lines)
+
+
+def test_caption_manifest_covers_every_image_of_every_split(synth_sysu_root):
+    captions = read_manifest(synth_sysu_root / "reference_captions.parquet", "captions").to_pylist()
+    index = build_index("sysu", synth_sysu_root).to_pylist()
+    assert {c["image_id"] for c in captions} == {r["image_id"] for r in index}
+    row = captions[0]
+    assert row["source"] == row["model"] == "synthetic-reference"
+    assert row["quantization"] == "none" and row["prompt"] == "" and row["generation"] == "{}"
+    assert row["error"] is None and row["num_tokens"] > 10 and row["truncated"] is False
+    assert all(c["num_tokens"] <= 77 for c in captions)
+
+
+def test_synth_json_records_config_seed_and_version(synth_sysu_root):
+    info = json.loads((synth_sysu_root / "synth.json").read_text())
+    assert info["layout"] == "sysu" and info["seed"] == 0 and info["config"]["ids"] == 24
+    assert info["vireid_version"]
+    assert read_metadata(synth_sysu_root / "reference_captions.parquet")["config"] == info["config"]
+
+
+def test_sysu_split_files_partition_the_identities(synth_sysu_root):
+    def ids(name):
+        return set(map(int, (synth_sysu_root / "exp" / f"{name}_id.txt").read_text().split(",")))
+
+    train, val, test = ids("train"), ids("val"), ids("test")
+    assert train | val | test == set(range(1, 25)) and not (train & val or train & test or val & test)
+    assert len(test) == round(24 * 0.33)
+
+
+@pytest.mark.parametrize("field, value", [("ids", 3), ("images_per_camera", 0), ("height", 16),
+                                          ("ir_color_error_rate", 1.5), ("test_fraction", 1.0)])
+def test_invalid_config_is_refused_naming_the_field(tmp_path, field, value):
+    with pytest.raises(ConfigError, match=field):
+        generate(tmp_path / "x", "sysu", SynthConfig(**{field: value}))
