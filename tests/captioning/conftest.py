@@ -49,6 +49,14 @@ def image_root(tmp_path) -> tuple[Path, object]:
     return root, to_table(rows, "image-index")
 
 
+@pytest.fixture(scope="session")
+def tiny_captioner(tiny_model):
+    """The tiny model loaded once (fp32, CPU) and reused by the run tests."""
+    from vireid.captioning.model_loading import load_captioner, resolve_model
+
+    return load_captioner(resolve_model(str(tiny_model)), quantization="none", device="cpu")
+
+
 @pytest.fixture
 def fast_config(tiny_model):
     """A config for quick CPU runs of the tiny model."""

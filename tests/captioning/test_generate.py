@@ -6,7 +6,6 @@ from PIL import Image
 
 from vireid.captioning.data import CaptionImages, collate
 from vireid.captioning.generate import clean_caption, generate_batch
-from vireid.captioning.model_loading import load_captioner, resolve_model
 from vireid.captioning.prompts import build_prompt
 from vireid.captioning.tiny import tiny_vocabulary
 
@@ -14,8 +13,8 @@ GENERATION = {"max_new_tokens": 10, "do_sample": False, "num_beams": 1}
 
 
 @pytest.fixture(scope="module")
-def loaded(tiny_model):
-    return load_captioner(resolve_model(str(tiny_model)), quantization="none", device="cpu")
+def loaded(tiny_captioner):
+    return tiny_captioner
 
 
 @pytest.fixture(scope="module")

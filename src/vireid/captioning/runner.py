@@ -17,7 +17,7 @@ from vireid.captioning import writer
 from vireid.captioning.config import CaptionConfig
 from vireid.captioning.data import CaptionImages, make_loader, plan_batches
 from vireid.captioning.generate import generate_batch
-from vireid.captioning.model_loading import load_captioner, resolve_model
+from vireid.captioning.model_loading import LoadedModel, load_captioner, resolve_model
 from vireid.captioning.prompts import build_prompt
 from vireid.captioning.shards import resolve_shards, select_shard, shard_tag
 from vireid.captioning.summary import manifest_summary
@@ -82,16 +82,24 @@ def _clear_for_force(out: Path, index: int, shards: int) -> None:
 
 def run_captioning(index: pa.Table, root: str | Path, out: str | Path, config: CaptionConfig,
                    *, log: Log = _stderr, progress: bool = True,
-                   on_batch: Callable[[int], None] | None = None) -> dict[str, Any]:
+                   on_batch: Callable[[int], None] | None = None,
+                   captioner: LoadedModel | None = None) -> dict[str, Any]:
     """Caption the selected images of ``index`` (paths relative to ``root``) into ``out``.
 
     Returns the summary dict (also saved as ``captions.summary.json`` once the manifest is
     complete). ``on_batch(n)`` is called after the n-th batch's results are queued.
+    ``captioner`` reuses an already loaded model of ``config.model`` (several runs in one
+    process: benchmarks, tests) instead of loading it again.
     """
     root, out = Path(root), Path(out)
     rows = select_images(index, config.splits, config.limit)
     image_ids = [r["image_id"] for r in rows]
-    source = resolve_model(config.model)
+    if captioner is not None:
+        if (captioner.source.name, captioner.quantization) != (config.model, config.quantization):
+            raise ValueError("captioner was loaded for a different model or quantization")
+        source = captioner.source
+    else:
+        source = resolve_model(config.model)
     inputs = run_inputs(config, image_ids, source.revision)
     fingerprint = hash_json(inputs)
     shard_index, num_shards = resolve_shards(config.num_shards, config.shard_index)
@@ -118,8 +126,10 @@ def run_captioning(index: pa.Table, root: str | Path, out: str | Path, config: C
     started = time.perf_counter()
     written = 0
     if pending:
-        written = _caption(pending, root, out, config, source, fingerprint,
-                           shard_tag(shard_index, num_shards), log, progress, on_batch)
+        loaded = captioner or load_captioner(source, config.quantization, config.dtype,
+                                             config.device)
+        written = _caption(pending, root, out, config, loaded, fingerprint,
+                           shard_tag(shard_index, num_shards), progress, on_batch)
     wall = time.perf_counter() - started
     run_stats = {"images_this_run": written, "wall_s": round(wall, 3),
                  "images_per_s": round(written / wall, 3) if wall > 0 and written else 0.0,
@@ -139,11 +149,11 @@ def run_captioning(index: pa.Table, root: str | Path, out: str | Path, config: C
 
 
 def _caption(pending: list[dict[str, Any]], root: Path, out: Path, config: CaptionConfig,
-             source, fingerprint: str, tag: str, log: Log, progress: bool,
+             loaded: LoadedModel, fingerprint: str, tag: str, progress: bool,
              on_batch: Callable[[int], None] | None) -> int:
     from tqdm import tqdm
 
-    loaded = load_captioner(source, config.quantization, config.dtype, config.device)
+    source = loaded.source
     processor = loaded.processor
     prompts = {m: build_prompt(processor, config.prompt_for(m)) for m in ("visible", "infrared")}
     generation = config.generation_params()
