@@ -62,7 +62,7 @@ class PromptStageConfig:
 @dataclass
 class RunConfig:
     seed: int = 0
-    device: str = "auto"  # auto | cpu | cuda | cuda:N (under accelerate launch: its device)
+    device: str = "auto"  # auto | cpu | cuda (under accelerate launch: each process its GPU)
     precision: Literal["auto", "bf16", "fp32"] = "auto"  # auto = bf16 on CUDA, fp32 on CPU
     channels_last: bool = True
     checkpoint_every: int = 10  # also keep checkpoints/epoch_N.pt every N epochs (0 = never)
@@ -75,7 +75,7 @@ class RunConfig:
         if self.checkpoint_every < 0 or self.validate_every < 0:
             raise ConfigError("run.checkpoint_every and run.validate_every must be >= 0")
         if self.device != "auto" and not (self.device == "cpu" or self.device.startswith("cuda")):
-            raise ConfigError(f"run.device: auto, cpu, cuda or cuda:N, got {self.device!r}")
+            raise ConfigError(f"run.device: auto, cpu or cuda, got {self.device!r}")
 
 
 @dataclass

@@ -36,7 +36,7 @@ class DataConfig:
     root: str = ""  # dataset folder; image paths in the index are relative to it
     index: str = ""  # image-index manifest; "" = build it from dataset + root
     trial: int = 0  # RegDB / LLCM trial (0 = none); RegDB trains one model per trial
-    val_ids: int = 0  # training identities held out as split=val when building the index
+    val_ids: int | None = None  # ids held out as split=val when building the index (None: ~5%)
     captions: list[str] = field(default_factory=list)  # caption manifests; "reference" = synthetic
     missing_captions: Literal["error", "template"] = "error"
     template: str = DEFAULT_TEMPLATE
@@ -46,7 +46,7 @@ class DataConfig:
     def validate(self) -> None:
         if self.workers < 1:
             raise ConfigError(f"data.workers: must be >= 1, got {self.workers}")
-        if self.trial < 0 or self.val_ids < 0:
+        if self.trial < 0 or (self.val_ids is not None and self.val_ids < 0):
             raise ConfigError("data.trial and data.val_ids must be >= 0")
         if not self.template.strip():
             raise ConfigError("data.template: the fallback caption must not be empty")
@@ -92,7 +92,7 @@ def load_index(cfg: DataConfig, seed: int) -> tuple[pa.Table, str]:
     from vireid.datasets import build_index
 
     table = build_index(cfg.dataset, cfg.root, trial=cfg.trial or None,
-                        val_ids=cfg.val_ids or None, seed=seed)
+                        val_ids=cfg.val_ids, seed=seed)
     return table, hash_strings(table.column("image_id").to_pylist()
                                + [str(v) for v in table.column("split").to_pylist()]
                                + [str(v) for v in table.column("label").to_pylist()])

@@ -1,0 +1,385 @@
+"""The EEES trainer: setup, the training step, the epoch loop, checkpoints and validation.
+
+Run directory::
+
+    <out>/config.json                      resolved config, fingerprints, seed, provenance
+    <out>/checkpoints/last.pt              after every epoch (the last good state)
+    <out>/checkpoints/best.pt              best val/mAP on held-out training identities
+    <out>/checkpoints/epoch_N.pt           every run.checkpoint_every epochs
+    <out>/logs/{train.csv,train.jsonl,tb/,loss_curve.png}
+
+Exact resume: batches depend only on (seed, epoch), augmentation and CVSC partner draws on
+generators seeded per (seed, epoch, step, stream), and the checkpoint holds model, optimiser,
+scheduler, sampler, global RNG states and the log history. On CPU a resumed run therefore
+reproduces the uninterrupted run's losses exactly.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from vireid.atomic import write_json
+from vireid.config import to_dict
+from vireid.errors import VireidError
+from vireid.fingerprint import hash_json, provenance
+from vireid.training.augment import augment_batch, make_generator, step_seed
+from vireid.training.cache import ImageCache, build_cache
+from vireid.training.checkpoint import (
+    load_checkpoint,
+    resolve_resume,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
+from vireid.training.config import TrainConfig
+from vireid.training.data import TrainData, load_train_data
+from vireid.training.inference import model_checkpoint_state
+from vireid.training.loader import BatchPrefetcher
+from vireid.training.losses import EEESLoss
+from vireid.training.model import ReIDModel, build_model
+from vireid.training.model.text import CaptionTokenCache
+from vireid.training.optim import build_optimizer, build_scheduler
+from vireid.training.runtime import default_cache_dir, make_accelerator, seed_everything
+from vireid.training.sampler import CrossModalitySampler
+from vireid.training.train_log import RunLogger
+from vireid.training.validation import validate
+
+BEST_METRIC = "val/mAP"
+
+
+class NonFiniteLossError(VireidError):
+    """The loss became NaN or infinite; training stopped, the last good checkpoint is kept."""
+
+
+class ResumeError(VireidError):
+    """A checkpoint cannot be resumed with this configuration or data."""
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    last: Path
+    best: Path | None
+    history: list[dict[str, Any]]
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+class TrainingModule(nn.Module):
+    """What DDP wraps: one forward for both image halves and (optionally) their captions, so
+    every trainable parameter takes part in the same autograd graph."""
+
+    def __init__(self, model: ReIDModel):
+        super().__init__()
+        self.model = model
+
+    def forward(self, visible: torch.Tensor, infrared: torch.Tensor,
+                tokens: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        out = self.model(visible=visible, infrared=infrared)
+        if tokens is not None:
+            out["text"] = self.model.encode_text(tokens)
+        return out
+
+
+class Trainer:
+    """One training run of ``cfg`` into ``run_dir`` (optionally resumed)."""
+
+    def __init__(self, cfg: TrainConfig, run_dir: str | Path, *, resume: str | None = None):
+        self.cfg = cfg
+        self.run_dir = Path(run_dir)
+        self.ckpt_dir = self.run_dir / "checkpoints"
+        self.acc = make_accelerator(cfg.run)
+        self.device = self.acc.device
+        self.is_main = self.acc.is_main_process
+        self.resume_path = resolve_resume(resume, self.run_dir) if resume else None
+        seed_everything(cfg.run.seed + self.acc.process_index)
+        self._setup_data()
+        self._setup_model()
+
+    # -- setup -----------------------------------------------------------------------------
+    def _setup_data(self) -> None:
+        cfg = self.cfg
+        self.data: TrainData = load_train_data(cfg.data, uses_captions=cfg.uses_captions,
+                                               seed=cfg.run.seed)
+        train = self.data.train
+        self.labels = np.asarray(train.column("label").to_numpy(), dtype=np.int64)
+        self.modalities = np.asarray(train.column("modality").to_pylist())
+        self.sampler = CrossModalitySampler(
+            self.labels, self.modalities, cfg.sampler.batch_ids, cfg.sampler.per_modality,
+            cfg.run.seed, max_batches=cfg.sampler.max_batches,
+            rank=self.acc.process_index, world_size=self.acc.num_processes)
+        h, w = cfg.model.image_size
+        cache_dir = Path(cfg.data.cache_dir) if cfg.data.cache_dir else default_cache_dir()
+        show = cfg.run.progress and self.is_main
+        with self.acc.main_process_first():  # rank 0 builds, the others then reuse
+            self.train_cache: ImageCache = build_cache(
+                train.column("image_id").to_pylist(), self.data.paths(train), h, w, cache_dir,
+                workers=cfg.data.workers, progress=show)
+            self.val_cache: ImageCache | None = None
+            if self.data.val.num_rows:
+                val = self.data.val
+                self.val_cache = build_cache(val.column("image_id").to_pylist(),
+                                             self.data.paths(val), h, w, cache_dir,
+                                             workers=cfg.data.workers, progress=show)
+        self.tokens: torch.Tensor | None = None
+        if cfg.uses_captions:
+            captions = train.column("caption").to_pylist()
+            with self.acc.main_process_first():
+                token_cache = CaptionTokenCache.load_or_build(
+                    captions, cache_dir / f"tokens-{self.train_cache.key}-{hash_json(captions)[:16]}.pt",
+                    cfg.model.name)
+            self.tokens = token_cache.tokens
+        self.fingerprints = {**self.data.fingerprints, "image_cache": self.train_cache.key}
+
+    def _setup_model(self) -> None:
+        cfg = self.cfg
+        model = build_model(cfg.model, self.data.num_classes)
+        if not cfg.uses_captions:
+            # The text encoder takes no part in this method's loss: freeze it, so DDP sees
+            # no unused trainable parameters and the optimiser holds no state for it.
+            model.text.requires_grad_(False)
+        model = model.to(self.device)
+        self.channels_last = cfg.run.channels_last and self.device.type == "cuda"
+        if self.channels_last:
+            model = model.to(memory_format=torch.channels_last)
+        self.model = model
+        self.criterion = EEESLoss(cfg.loss)
+        self.class_text: torch.Tensor | None = None
+        state = load_checkpoint(self.resume_path) if self.resume_path else None
+        if state is not None:
+            self._check_resumable(state)
+            model.load_state_dict(state["model"])
+        if cfg.loss.use_ise:
+            from vireid.training.prompt_stage import ise_class_text
+
+            prompt_state = state.get("prompt") if state is not None else None
+            self.class_text, self.prompt_state = ise_class_text(self, prompt_state)
+        else:
+            self.prompt_state = None
+        groups = {k: v for k, v in model.param_groups().items() if v}
+        optimizer = build_optimizer(groups, cfg.optim)
+        self.scheduler = build_scheduler(optimizer, cfg.optim)
+        self.module, self.optimizer = self.acc.prepare(TrainingModule(model), optimizer)
+        self.start_epoch = 0
+        self.history: list[dict[str, Any]] = []
+        self.best: dict[str, Any] = {}
+        if state is not None:
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.scheduler.load_state_dict(state["scheduler"])
+            self.sampler.load_state_dict(state["sampler"])
+            set_rng_state(state["rng"])
+            self.start_epoch = int(state["epoch"])
+            self.history = list(state.get("history", []))
+            self.best = dict(state.get("best", {}))
+
+    def _check_resumable(self, state: dict[str, Any]) -> None:
+        path = self.resume_path
+        if state.get("num_classes") != self.data.num_classes:
+            raise ResumeError(f"{path}: trained for {state.get('num_classes')} identities, the data "
+                              f"has {self.data.num_classes}")
+        old = state.get("fingerprints", {})
+        changed = sorted(k for k in set(old) | set(self.fingerprints)
+                         if old.get(k) != self.fingerprints.get(k))
+        if changed:
+            raise ResumeError(f"{path}: the training data changed since this checkpoint "
+                              f"({', '.join(changed)}); start a new run instead of resuming")
+        saved_cfg = state.get("train_config", {})
+        now = to_dict(self.cfg)
+        for section in ("model", "loss", "method"):
+            if saved_cfg.get(section) != now.get(section):
+                raise ResumeError(f"{path}: config section {section!r} differs from the checkpoint's; "
+                                  "resume with the same preset and overrides")
+
+    # -- the step ----------------------------------------------------------------------------
+    def _step(self, loaded, epoch: int, step: int) -> dict[str, float]:
+        cfg, dev = self.cfg, self.device
+        stream = 4 * self.acc.process_index
+        seed = cfg.run.seed
+        vis = loaded.visible.to(dev, non_blocking=True)
+        ir = loaded.infrared.to(dev, non_blocking=True)
+        mean, std = self.model.pixel_mean, self.model.pixel_std
+        vis = augment_batch(vis, cfg.augment, mean, std,
+                            make_generator(dev, step_seed(seed, epoch, step, stream)), visible=True)
+        ir = augment_batch(ir, cfg.augment, mean, std,
+                           make_generator(dev, step_seed(seed, epoch, step, stream + 1)), visible=False)
+        if self.channels_last:
+            vis = vis.contiguous(memory_format=torch.channels_last)
+            ir = ir.contiguous(memory_format=torch.channels_last)
+        batch = loaded.batch
+        labels = torch.from_numpy(np.concatenate([batch.labels, batch.labels])).to(dev)
+        tokens = None
+        if self.tokens is not None:
+            rows = torch.from_numpy(np.concatenate([batch.visible, batch.infrared]))
+            tokens = self.tokens[rows].to(dev, non_blocking=True)
+        loss_gen = make_generator("cpu", step_seed(seed, epoch, step, stream + 2))
+        with self.acc.autocast():
+            out = self.module(vis, ir, tokens)
+            result = self.criterion(out, labels, text=out.get("text"), class_text=self.class_text,
+                                    generator=loss_gen)
+        names = list(result.terms)
+        values = torch.stack([result.terms[n].float() for n in names]).tolist()
+        terms = dict(zip(names, values))
+        if not all(math.isfinite(v) for v in values):
+            raise NonFiniteLossError(self._nan_message(epoch, step, terms))
+        self.optimizer.zero_grad(set_to_none=True)
+        self.acc.backward(result.total)
+        if cfg.optim.grad_clip > 0:
+            self.acc.clip_grad_norm_(self.module.parameters(), cfg.optim.grad_clip)
+        self.optimizer.step()
+        return terms
+
+    def _nan_message(self, epoch: int, step: int, terms: dict[str, float]) -> str:
+        bad = ", ".join(f"{k}={v}" for k, v in terms.items())
+        last = self.ckpt_dir / "last.pt"
+        kept = (f"the last good checkpoint {last} (after epoch {epoch}) is kept"
+                if last.is_file() and epoch > 0 else "no checkpoint was written yet")
+        return (f"loss is not finite at epoch {epoch + 1}, step {step + 1} ({bad}); training "
+                f"stopped and {kept}. Lower the learning rates (optim.lr_*), enable "
+                f"optim.grad_clip, or check the inputs")
+
+    def _train_epoch(self, epoch: int) -> dict[str, float]:
+        self.module.train()
+        self.sampler.set_epoch(epoch)
+        loader = BatchPrefetcher(self.sampler, self.train_cache, workers=self.cfg.data.workers,
+                                 depth=2 * self.cfg.data.workers,
+                                 pin_memory=self.device.type == "cuda")
+        sums: dict[str, float] = {}
+        steps = 0
+        start = time.perf_counter()
+        bar = tqdm(loader, total=len(self.sampler), desc=f"epoch {epoch + 1}/{self.cfg.optim.epochs}",
+                   unit="batch", leave=False, disable=not (self.cfg.run.progress and self.is_main))
+        for step, loaded in enumerate(bar):
+            terms = self._step(loaded, epoch, step)
+            for k, v in terms.items():
+                sums[k] = sums.get(k, 0.0) + v
+            steps += 1
+            elapsed = time.perf_counter() - start
+            bar.set_postfix(img_s=f"{steps * self.sampler.images_per_batch / elapsed:.0f}",
+                            **{k: f"{v:.3f}" for k, v in terms.items()})
+        bar.close()
+        if self.device.type == "cuda":
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - start
+        names = sorted(sums)
+        means = torch.tensor([sums[k] / max(steps, 1) for k in names], device=self.device)
+        means = self.acc.reduce(means, reduction="mean").tolist() if self.acc.num_processes > 1 else means.tolist()
+        images = steps * self.sampler.images_per_batch * self.acc.num_processes
+        stats = {f"loss/{k}": float(v) for k, v in zip(names, means)}
+        stats.update({"steps": steps, "time/epoch_s": seconds, "images_per_s": images / seconds,
+                      "steps_per_s": steps / seconds, "data_share": loader.wait_seconds / seconds})
+        return stats
+
+    # -- validation and checkpoints ----------------------------------------------------------
+    def _validate(self) -> dict[str, float]:
+        if self.val_cache is None:
+            return {}
+        val = self.data.val
+        return validate(self.model, self.val_cache, val.column("pid").to_pylist(),
+                        val.column("camera").to_pylist(), val.column("modality").to_pylist(),
+                        feature=self.cfg.run.val_feature, device=self.device,
+                        channels_last=self.channels_last, autocast=self.acc.autocast)
+
+    def _state(self, epoch_done: int, metrics: dict[str, float]) -> dict[str, Any]:
+        state = {
+            **model_checkpoint_state(self.model),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "sampler": self.sampler.state_dict(),
+            "rng": rng_state(),
+            "epoch": epoch_done,
+            "train_config": to_dict(self.cfg),
+            "fingerprints": dict(self.fingerprints),
+            "metrics": dict(metrics),
+            "best": dict(self.best),
+            "history": [dict(r) for r in self.history],
+        }
+        if self.prompt_state is not None:
+            state["prompt"] = self.prompt_state
+        return state
+
+    def _write_config(self) -> None:
+        info = {"config": to_dict(self.cfg), "fingerprints": self.fingerprints,
+                "seed": self.cfg.run.seed, "num_classes": self.data.num_classes,
+                "train_images": self.data.train.num_rows, "val_images": self.data.val.num_rows,
+                "missing_captions": self.data.missing_captions,
+                "missing_caption_examples": self.data.missing_examples,
+                "skipped_identities": self.sampler.skipped_labels,
+                "batches_per_epoch": len(self.sampler), "processes": self.acc.num_processes,
+                "mixed_precision": self.acc.mixed_precision, "device": str(self.device),
+                "resumed_from": str(self.resume_path) if self.resume_path else None,
+                "provenance": provenance()}
+        write_json(self.run_dir / "config.json", info)
+
+    # -- the loop ----------------------------------------------------------------------------
+    def fit(self) -> TrainResult:
+        cfg = self.cfg
+        logger = None
+        if self.is_main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            self._write_config()
+            logger = RunLogger(self.run_dir / "logs", history=self.history,
+                               tensorboard=cfg.run.tensorboard)
+            if self.data.missing_captions:
+                tqdm.write(f"warning: {self.data.missing_captions} training images had no caption; "
+                           f"using the template {cfg.data.template!r} for them")
+        metrics: dict[str, float] = dict(self.history[-1]) if self.history else {}
+        try:
+            for epoch in range(self.start_epoch, cfg.optim.epochs):
+                lrs = {}
+                for group in self.optimizer.param_groups:
+                    lrs.setdefault(f"lr/{group['name'].split('.')[0]}", group["lr"])
+                stats = self._train_epoch(epoch)
+                self.scheduler.step()
+                record: dict[str, Any] = {"epoch": epoch + 1, **stats, **lrs}
+                last_epoch = epoch + 1 == cfg.optim.epochs
+                every = cfg.run.validate_every
+                if self.is_main and (last_epoch or (every and (epoch + 1) % every == 0)):
+                    record.update(self._validate())
+                self.history.append(record)
+                metrics = record
+                if self.is_main:
+                    logger.log_epoch(record)
+                    self._save(epoch + 1, record)
+                    self._print_epoch(record)
+                self.acc.wait_for_everyone()
+        finally:
+            if logger is not None:
+                logger.close()
+        last = self.ckpt_dir / "last.pt"
+        best = self.ckpt_dir / "best.pt"
+        return TrainResult(self.run_dir, last, best if best.is_file() else None, self.history,
+                           {k: v for k, v in metrics.items() if isinstance(v, (int, float))})
+
+    def _save(self, epoch_done: int, record: dict[str, Any]) -> None:
+        improved = BEST_METRIC in record and record[BEST_METRIC] > self.best.get("value", -1.0)
+        if improved:
+            self.best = {"metric": BEST_METRIC, "value": record[BEST_METRIC], "epoch": epoch_done}
+        state = self._state(epoch_done, record)
+        save_checkpoint(self.ckpt_dir / "last.pt", state)
+        if improved:
+            save_checkpoint(self.ckpt_dir / "best.pt", state)
+        every = self.cfg.run.checkpoint_every
+        if every and epoch_done % every == 0:
+            save_checkpoint(self.ckpt_dir / f"epoch_{epoch_done}.pt", state)
+
+    def _print_epoch(self, record: dict[str, Any]) -> None:
+        if not self.cfg.run.progress:
+            return
+        losses = " ".join(f"{k.removeprefix('loss/')}={v:.4f}" for k, v in record.items()
+                          if k.startswith("loss/"))
+        val = " ".join(f"{k}={v:.3f}" for k, v in record.items() if k in ("val/mAP", "val/R1"))
+        tqdm.write(f"epoch {record['epoch']}: {losses} | {record['images_per_s']:.0f} img/s, "
+                   f"data {100 * record['data_share']:.0f}% {val}".rstrip())
+
+
+def train(cfg: TrainConfig, run_dir: str | Path, *, resume: str | None = None) -> TrainResult:
+    """Train ``cfg`` into ``run_dir``; ``resume`` is a checkpoint path or ``"auto"``."""
+    return Trainer(cfg, run_dir, resume=resume).fit()
