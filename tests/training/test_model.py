@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import open_clip
 import pytest
 import torch
 from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
 
 from vireid.config import from_dict
 from vireid.errors import ConfigError, VireidError
-from vireid.training.model import TINY_MODEL_NAME, ModelConfig, build_model, resolve_weights
+from vireid.training.model import TINY_MODEL_NAME, ModelConfig, build_model, register_model_configs, resolve_weights
 from vireid.training.losses import EEESLoss, LossConfig
 from vireid.training.model.adaptation import resize_pos_embed
 from vireid.training.model.text import tokenize
@@ -20,6 +21,12 @@ TINY = ModelConfig(name=TINY_MODEL_NAME, pretrained="none")
 def tiny():
     torch.manual_seed(0)
     return build_model(TINY, num_classes=4)
+
+
+def _open_clip_tiny():
+    """The tiny CLIP straight from open_clip (a stand-in for a downloaded weights file)."""
+    register_model_configs()
+    return open_clip.create_model(TINY_MODEL_NAME, force_quick_gelu=True)
 
 
 def _images(n, seed=0, size=(288, 144)):
@@ -130,9 +137,7 @@ def test_missing_weights_name_what_was_searched(tmp_path):
 
 
 def test_local_weights_file_is_loaded(tmp_path):
-    from open_clip import create_model
-
-    source = create_model(TINY_MODEL_NAME, force_quick_gelu=True)
+    source = _open_clip_tiny()
     path = tmp_path / "tiny.pt"
     torch.save(source.state_dict(), path)
     model = build_model(ModelConfig(name=TINY_MODEL_NAME, clip_weights=str(path)), 2)
@@ -154,9 +159,7 @@ def test_local_weights_file_is_loaded(tmp_path):
 
 def test_openai_torchscript_archive_is_loaded(tmp_path):
     # OpenAI publishes RN50.pt as a TorchScript archive; build one of the same kind, tiny.
-    from open_clip import create_model
-
-    source = create_model(TINY_MODEL_NAME, force_quick_gelu=True).eval()
+    source = _open_clip_tiny().eval()
     example = (torch.randn(1, 3, 224, 224), torch.zeros(1, 77, dtype=torch.long))
     path = tmp_path / "jit.pt"
     torch.jit.trace(source, example, strict=False, check_trace=False).save(str(path))
