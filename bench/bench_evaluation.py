@@ -65,3 +65,88 @@ def reference_evaluate(distmat, q_pids, g_pids, q_cams, g_cams, protocol="sysu",
         raise ValueError("no valid query")
     return (np.mean(np.asarray(all_cmc, dtype=np.float64), axis=0), float(np.mean(all_ap)),
             float(np.mean(all_inp)), len(all_cmc))
+
+
+SYSU_IDS = 96
+SYSU_QUERY = 3803           # IR query images of the real test set
+SYSU_SINGLE_ALL = 301       # (id, RGB camera) pairs with images, all-search
+SYSU_SINGLE_INDOOR = 112    # the same for indoor-search (cam1, cam2)
+RGB_PER_FOLDER = 20
+
+
+def synthetic_sysu(root: Path) -> Path:
+    """Empty files in the SYSU-MM01 test layout with the real test-set counts (the protocols
+    only read file lists): 96 ids, 3,803 IR queries, 301 all-search / 112 indoor (id, camera)
+    pairs, so single-shot galleries have 301 / 112 images and multi-shot 3,010 / 1,120."""
+    rng = np.random.default_rng(0)
+    ids = list(range(1, SYSU_IDS + 1))
+    (root / "exp").mkdir(parents=True)
+    (root / "exp" / "test_id.txt").write_text(",".join(map(str, ids)) + "\n")
+    indoor = [(p, c) for p in ids for c in (1, 2)]
+    outdoor = [(p, c) for p in ids for c in (4, 5)]
+    keep_in = rng.choice(len(indoor), SYSU_SINGLE_INDOOR, replace=False)
+    keep_out = rng.choice(len(outdoor), SYSU_SINGLE_ALL - SYSU_SINGLE_INDOOR, replace=False)
+    ir = [(p, c) for p in ids for c in (3, 6)]
+    per_ir = np.full(len(ir), SYSU_QUERY // len(ir))
+    per_ir[: SYSU_QUERY - per_ir.sum()] += 1
+    folders = [(indoor[i], RGB_PER_FOLDER) for i in keep_in] + \
+              [(outdoor[i], RGB_PER_FOLDER) for i in keep_out] + list(zip(ir, per_ir))
+    for (pid, cam), count in folders:
+        folder = root / f"cam{cam}" / f"{pid:04d}"
+        folder.mkdir(parents=True)
+        for k in range(1, int(count) + 1):
+            (folder / f"{k:04d}.jpg").touch()
+    return root
+
+
+def run(size: str = "short") -> dict:
+    from bench._common import timeit
+    from vireid.evaluation import FeatureTable, evaluate, run_protocol, sysu_gallery, sysu_query
+    from vireid.evaluation.runner import plan, required_images
+
+    out: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = synthetic_sysu(Path(tmp) / "sysu")
+        query = sysu_query(root, "all")
+        gallery = sysu_gallery(root, "all", trial=0, shots=10)
+        nq = len(query) if size == "full" else 1000
+        rng = np.random.default_rng(0)
+        dist = rng.random((nq, len(gallery))).astype(np.float32)
+        args = (dist, query.pids[:nq], gallery.pids, query.cams[:nq], gallery.cams)
+        fast = evaluate(*args, protocol="sysu")
+        ref = reference_evaluate(*args, protocol="sysu")
+        np.testing.assert_allclose(fast.cmc, ref[0], atol=1e-12)
+        assert abs(fast.mAP - ref[1]) < 1e-12 and abs(fast.mINP - ref[2]) < 1e-12 and fast.num_valid == ref[3]
+        t_fast = timeit(lambda: evaluate(*args, protocol="sysu"), repeat=3)
+        t_ref = timeit(lambda: reference_evaluate(*args, protocol="sysu"), repeat=1, warmup=0)
+        out["metrics"] = {"num_query": nq, "num_gallery": len(gallery), "vectorised_s": t_fast,
+                          "reference_loop_s": t_ref, "speedup": t_ref / t_fast, "identical": True}
+        print(f"evaluate {nq} x {len(gallery)}: vectorised {t_fast:.3f} s, per-query loop "
+              f"{t_ref:.3f} s, speed-up {t_ref / t_fast:.1f}x (results identical)", flush=True)
+
+        trials = 10 if size == "full" else 3
+        paths, mods = required_images(plan("sysu", root, trials))
+        feats = rng.standard_normal((len(paths), 3072), dtype=np.float32)
+        feats /= np.linalg.norm(feats, axis=1, keepdims=True)
+        table = FeatureTable(paths, feats, mods)
+        start = time.perf_counter()
+        results = run_protocol("sysu", root, table, trials=trials)
+        t_protocol = time.perf_counter() - start
+        out["sysu_protocol"] = {"settings": len(results["settings"]), "trials": trials,
+                                "feature_dim": 3072, "num_images": len(paths), "seconds": t_protocol,
+                                "R1_all_single": results["settings"]["all_single"]["mean"]["R1"],
+                                "chance_R1_all_single": results["settings"]["all_single"]["chance"]["R1"]}
+        print(f"SYSU protocol, 4 settings x {trials} trials, {len(paths)} images x 3072-d: "
+              f"{t_protocol:.2f} s (random features: R1 {results['settings']['all_single']['mean']['R1']:.4f}, "
+              f"chance {results['settings']['all_single']['chance']['R1']:.4f})", flush=True)
+    return out
+
+
+if __name__ == "__main__":
+    from bench._common import save_result
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=("short", "full"), default="short")
+    size = parser.parse_args().size
+    path = save_result("evaluation" if size == "short" else "evaluation-full", {**run(size), "size": size})
+    print(f"saved {path}")

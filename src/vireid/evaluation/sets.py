@@ -6,6 +6,7 @@ index ``path`` column, so saved features and manifests join on them directly.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,10 +42,13 @@ def sorted_images(root: Path, folder: str) -> list[str]:
     A missing folder or one without images gives ``[]``: the field's evaluators skip such
     (identity, camera) pairs. Non-image files (``Thumbs.db``, ``.DS_Store``) are ignored.
     """
-    directory = root / folder
-    if not directory.is_dir():
+    try:
+        # scandir reads the file type from the directory entry: no stat per image, which
+        # matters when 40 galleries are listed from ~400 SYSU folders.
+        with os.scandir(root / folder) as entries:
+            names = sorted(e.name for e in entries if is_image_file(e.name) and e.is_file())
+    except (FileNotFoundError, NotADirectoryError):
         return []
-    names = sorted(p.name for p in directory.iterdir() if p.is_file() and is_image_file(p.name))
     return [f"{folder}/{name}" for name in names]
 
 
