@@ -320,3 +320,17 @@ def test_total_loss_reports_missing_inputs_and_misaligned_cmsp_pairs():
     shuffled[6:] = shuffled[6:].flip(0)
     with pytest.raises(VireidError, match="CMSP"):
         EEESLoss(loss_preset("ese+cmsp"))(outputs, shuffled, text=text)
+
+
+def test_half_precision_inputs_are_computed_in_float32():
+    # Under autocast features arrive as fp16/bf16; the eps clamp must not underflow to zero.
+    x = torch.ones(4, 3, dtype=torch.bfloat16, requires_grad=True)
+    labels = torch.tensor([0, 0, 1, 1])
+    value = wrt_loss(x, labels)
+    value.backward()
+    assert value.dtype == torch.float32 and torch.isfinite(x.grad).all()
+    f = torch.ones(2, 3, dtype=torch.float16, requires_grad=True)
+    cm = cmsp_loss(f, f, f, f)
+    cm.backward()
+    assert torch.isfinite(f.grad).all()
+    assert contrastive_loss(f.detach(), f.detach(), 0.01).dtype == torch.float32

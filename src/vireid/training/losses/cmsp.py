@@ -18,7 +18,8 @@ def cmsp_loss(f_v: torch.Tensor, f_r: torch.Tensor, t_v: torch.Tensor, t_r: torc
         raise ValueError(f"cmsp_loss: expected four [N, D] tensors of equal shape, got {sorted(shapes)}")
 
     def dist(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        return (a - b).pow(2).sum(dim=1).clamp(min=1e-12).sqrt()
+        # At least float32 so the eps clamp survives half precision (autocast) and the sqrt stays finite.
+        return (a - b).to(torch.promote_types(a.dtype, torch.float32)).pow(2).sum(dim=1).clamp(min=1e-12).sqrt()
 
     visible = (dist(f_v, t_v) - dist(f_v, t_r)).pow(2).mean()
     infrared = (dist(f_r, t_r) - dist(f_r, t_v)).pow(2).mean()

@@ -13,9 +13,15 @@ def _check_pairs(name: str, image: torch.Tensor, text: torch.Tensor) -> None:
         raise ValueError(f"{name}: empty batch")
 
 
+def _wide(x: torch.Tensor) -> torch.Tensor:
+    """At least float32 (half precision from autocast is widened; float64 is kept)."""
+    return x.to(torch.promote_types(x.dtype, torch.float32))
+
+
 def similarity(image: torch.Tensor, text: torch.Tensor, temperature: float) -> torch.Tensor:
     """s(a, b) of the paper: cosine similarity divided by the temperature, [N_img, N_txt]."""
-    return F.normalize(image, dim=-1) @ F.normalize(text, dim=-1).t() / temperature
+    # Widened: dividing by a small temperature in half precision loses most of the logit range.
+    return F.normalize(_wide(image), dim=-1) @ F.normalize(_wide(text), dim=-1).t() / temperature
 
 
 def contrastive_loss(image: torch.Tensor, text: torch.Tensor, temperature: float) -> torch.Tensor:

@@ -40,7 +40,8 @@ def wrt_loss(features: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """
     if features.ndim != 2 or labels.ndim != 1 or features.shape[0] != labels.shape[0]:
         raise ValueError(f"wrt_loss: expected features [B, D] and labels [B], got {tuple(features.shape)} and {tuple(labels.shape)}")
-    dist = pairwise_euclidean(features)
+    # At least float32: under autocast the eps clamp would underflow to 0 in fp16 (infinite sqrt gradient).
+    dist = pairwise_euclidean(features.to(torch.promote_types(features.dtype, torch.float32)))
     same = labels[:, None] == labels[None, :]
     eye = torch.eye(len(labels), dtype=torch.bool, device=labels.device)
     pos = same & ~eye

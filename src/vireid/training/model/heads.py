@@ -12,7 +12,8 @@ def gem(x: torch.Tensor, p: float, eps: float = 1e-6) -> torch.Tensor:
     p = 3 (CSDN) leans towards the strongest activations; p = 1 is average pooling. The clamp
     keeps the fractional power defined (post-ReLU maps are >= 0 anyway).
     """
-    return x.clamp(min=eps).pow(p).mean(dim=(-2, -1)).pow(1.0 / p)
+    # At least float32: x^3 of half-precision activations overflows fp16 under autocast.
+    return x.to(torch.promote_types(x.dtype, torch.float32)).clamp(min=eps).pow(p).mean(dim=(-2, -1)).pow(1.0 / p)
 
 
 class BNNeck(nn.Module):
