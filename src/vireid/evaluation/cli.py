@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import typer
 
-from vireid import __version__
-from vireid.atomic import write_json
 from vireid.errors import VireidError
 from vireid.evaluation.features import FEATURE_KINDS
-from vireid.evaluation.runner import DATASETS, run_protocol
+from vireid.evaluation.outputs import evaluate_table
+from vireid.evaluation.runner import DATASETS
 from vireid.evaluation.store import FeatureTable, load_features
 from vireid.evaluation.store import save_features as write_features
-from vireid.fingerprint import hash_file, provenance
 
-SEED_RULE = ("SYSU/LLCM gallery trial t (0..9) samples with random.Random(t), as the field's "
-             "random.seed(t); RegDB has no sampling (trial = split files 1..10)")
 
 HELP = """Evaluate with the exact SYSU-MM01 / RegDB / LLCM protocols.
 
@@ -96,33 +91,13 @@ def eval_command(
     else:
         table = _load_table(features, dataset)
 
-    first: dict[str, Any] = {}
+    report = evaluate_table(table, dataset, root, out, trials=trials, regdb_trial=trial,
+                            max_rank=max_rank, ranked_list=ranked_list,
+                            features_file=features or save_features, feature=feature, flip=flip)
+    from vireid.evaluation.report import format_table
 
-    def keep_first(setting, trial_no, query, gallery, distmat, result):
-        if not first:
-            first.update(setting=setting, query=query, gallery=gallery, distmat=distmat)
-
-    results = run_protocol(dataset, root, table, trials=trials, regdb_trial=trial, max_rank=max_rank,
-                           on_trial=keep_first if ranked_list else None)
-    record = {
-        "protocol": dataset, "root": str(root),
-        "feature": table.meta.get("feature", feature), "flip": table.meta.get("flip", flip),
-        "checkpoint": table.meta.get("checkpoint"), "checkpoint_sha256": table.meta.get("checkpoint_sha256"),
-        "features_file": str(features) if features else (str(save_features) if save_features else None),
-        "seed": SEED_RULE, "vireid_version": __version__, "provenance": provenance(),
-        "results": results,
-    }
-    from vireid.evaluation.report import format_table, plot_cmc, plot_ranked_list
-
-    typer.echo(format_table(results))
-    write_json(out / "results.json", record)
-    plot_cmc(results, out / "cmc.png")
-    written = ["results.json", "cmc.png"]
-    if ranked_list and first:
-        plot_ranked_list(root, first["query"], first["gallery"], first["distmat"],
-                         first["setting"].protocol, ranked_list, out / "ranked_list.png")
-        written.append("ranked_list.png")
-    typer.echo(f"wrote {', '.join(str(out / w) for w in written)}")
+    typer.echo(format_table(report.results))
+    typer.echo(f"wrote {', '.join(str(p) for p in report.written)}")
 
 
 def register(app: typer.Typer) -> None:
