@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image
 
 from vireid.atomic import write_json
-from vireid.datasets.synth import layout
+from vireid.datasets.synth import layout as layouts
 from vireid.datasets.synth.attributes import Identity, sample_identities
 from vireid.datasets.synth.captions import infrared_caption, visible_caption
 from vireid.datasets.synth.config import LAYOUTS, SynthConfig
@@ -43,28 +43,28 @@ def _check_out(out: Path, force: bool) -> None:
         raise DatasetError(f"{out}: output folder is not empty (pass --force to write into it)")
 
 
-def generate(out: str | Path, layout_name: str = "sysu", config: SynthConfig | None = None,
+def generate(out: str | Path, layout: str = "sysu", config: SynthConfig | None = None,
              *, force: bool = False) -> Path:
-    """Write a synthetic benchmark in ``layout_name`` ("sysu" or "regdb") under ``out``.
+    """Write a synthetic benchmark in ``layout`` ("sysu" or "regdb") under ``out``.
 
     The same config (seed included) gives byte-identical files. Returns ``out``.
     """
     config = config or SynthConfig()
     config.validate()
-    if layout_name not in LAYOUTS:
-        raise DatasetError(f"unknown synthetic layout {layout_name!r}; choose from {', '.join(LAYOUTS)}")
+    if layout not in LAYOUTS:
+        raise DatasetError(f"unknown synthetic layout {layout!r}; choose from {', '.join(LAYOUTS)}")
     out = Path(out)
     _check_out(out, force)
     out.mkdir(parents=True, exist_ok=True)
 
     rng = np.random.default_rng([config.seed, 1])
-    people = {p.pid: p for p in sample_identities(layout.pids_for(config), rng)}
-    if layout_name == "sysu":
-        specs = layout.sysu_images(config)
-        layout.write_sysu_splits(out, config)
+    people = {p.pid: p for p in sample_identities(layouts.pids_for(config), rng)}
+    if layout == "sysu":
+        specs = layouts.sysu_images(config)
+        layouts.write_sysu_splits(out, config)
     else:
-        specs = layout.regdb_images(config)
-        layout.write_regdb_trials(out, config, specs)
+        specs = layouts.regdb_images(config)
+        layouts.write_regdb_trials(out, config, specs)
 
     styles = {}
     rows = []
@@ -78,20 +78,20 @@ def generate(out: str | Path, layout_name: str = "sysu", config: SynthConfig | N
         render = render_infrared if spec.infrared else render_visible
         pixels = render(person, style, config.height, config.width, img_rng)
         _save_jpeg(out / spec.relpath, pixels, config.jpeg_quality)
-        rows.append(_caption_row(layout_name, spec, person, config, img_rng))
+        rows.append(_caption_row(layout, spec, person, config, img_rng))
 
     counts = clip_token_counts([r["caption"] for r in rows])
     for row, count in zip(rows, counts):
         row["num_tokens"] = count
         row["truncated"] = is_truncated(count)
-    meta = {"config": asdict(config), "layout": layout_name, "seed": config.seed,
+    meta = {"config": asdict(config), "layout": layout, "seed": config.seed,
             "vireid_version": _version()}
     write_manifest(to_table(rows, "captions"), out / CAPTIONS_FILE, "captions", metadata=meta)
     write_json(out / CONFIG_FILE, meta)
     return out
 
 
-def _caption_row(dataset: str, spec: layout.ImageSpec, person: Identity, config: SynthConfig,
+def _caption_row(dataset: str, spec: layouts.ImageSpec, person: Identity, config: SynthConfig,
                  rng: np.random.Generator) -> dict:
     if spec.infrared:
         text = infrared_caption(person, rng, config.ir_color_error_rate)
