@@ -44,6 +44,7 @@ def read_id_list(path: Path, scan: Scan) -> list[int]:
         return []
     text = path.read_text(errors="replace")
     ids: list[int] = []
+    bad = False
     for lineno, line in enumerate(text.splitlines(), 1):
         for token in re.split(r"[,\s]+", line.strip()):
             if not token:
@@ -51,8 +52,9 @@ def read_id_list(path: Path, scan: Scan) -> list[int]:
             try:
                 ids.append(int(token))
             except ValueError:
+                bad = True
                 scan.problem(path, f"line {lineno}: {token!r} is not an integer identity")
-    if not ids and not any(p.startswith(f"{path}:") for p in scan.problems):
+    if not ids and not bad:
         scan.problem(path, "id file is empty")
     return ids
 

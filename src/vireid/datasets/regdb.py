@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from vireid.datasets.images import is_image_file
 from vireid.datasets.layout import Entry, Scan, pid_from_path, read_path_label_list
 from vireid.errors import DatasetError
 
@@ -50,8 +51,8 @@ def scan(root: Path, trial: int | None = None) -> Scan:
 
 
 def _check_stray_files(root: Path, result: Scan) -> None:
-    from vireid.datasets.images import is_image_file
-
+    # The idx files select images, so nothing else walks the person folders: look for
+    # stray files here so `data check` can report them.
     for folder in ("Visible", "Thermal"):
         base = root / folder
         if not base.is_dir():
