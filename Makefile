@@ -1,10 +1,35 @@
 # vireid: `make demo` runs the whole pipeline on a CPU; `make test` runs the test suite.
-PYTHON ?= python3
-VENV   ?= .venv
-BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.vireid-installed
+# Real data: make captions / train / eval DATASET=sysu ROOT=/data/SYSU-MM01 [METHOD=eees]
+PYTHON  ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.vireid-installed
+VIREID  := $(BIN)/vireid
 
-.PHONY: setup test
+DATASET ?= sysu
+ROOT    ?=
+TRIAL   ?=
+METHOD  ?= eees
+MODEL   ?= llava-hf/llava-1.5-7b-hf
+CAPTIONS ?= llava
+QUANT   ?= 4bit
+BATCH   ?= 16
+DEVICE  ?= cpu
+RUN     ?=
+FORCE   ?=
+SIZE    ?= short
+
+RUN_OPTS := --dataset $(DATASET) --root "$(ROOT)" $(if $(TRIAL),--trial $(TRIAL)) $(if $(RUN),--run "$(RUN)") $(if $(FORCE),--force)
+
+.PHONY: setup test demo captions train eval all bench clean-demo help
+
+help:
+	@echo "make demo      whole pipeline on a synthetic benchmark, CPU, minutes (runs/demo)"
+	@echo "make test      install into .venv if needed, run the test suite"
+	@echo "make captions  DATASET=sysu ROOT=DIR [MODEL=... QUANT=4bit BATCH=16 CAPTIONS=llava|reference|FILE]"
+	@echo "make train     DATASET=sysu ROOT=DIR METHOD=eees [TRIAL=t for regdb]"
+	@echo "make eval      DATASET=sysu ROOT=DIR METHOD=eees [DEVICE=cuda]"
+	@echo "make all       captions + train + eval;  make bench [SIZE=short|full]"
 
 setup: $(STAMP)
 
@@ -17,3 +42,23 @@ $(STAMP): pyproject.toml
 
 test: setup
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/python -m pytest -q
+
+demo: setup
+	HF_HUB_OFFLINE=1 $(VIREID) pipeline demo $(if $(FORCE),--force)
+
+captions: setup
+	$(VIREID) pipeline captions $(RUN_OPTS) --captions "$(CAPTIONS)" --model "$(MODEL)" --quantization $(QUANT) --batch-size $(BATCH)
+
+train: setup
+	$(VIREID) pipeline train $(RUN_OPTS) --method $(METHOD) --captions "$(CAPTIONS)"
+
+eval: setup
+	$(VIREID) pipeline eval $(RUN_OPTS) --method $(METHOD) --device $(DEVICE)
+
+all: captions train eval
+
+bench: setup
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/run.py --size $(SIZE)
+
+clean-demo:
+	rm -rf runs/demo

@@ -1,5 +1,149 @@
+"""``vireid pipeline``: the cached stages behind `make captions / train / eval / all / demo`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
 import typer
+
+from vireid.errors import VireidError
+
+HELP = """Run pipeline stages with caching (a stage whose inputs are unchanged is skipped).
+
+Every command reads and writes one run folder (--run, default runs/<dataset>[-trial<T>]):
+manifests/{index.parquet,captions/}, <method>/{checkpoints,logs,results}/ and stages/*.json.
+`captions` builds the index and captions it; `train` trains a method from the cached
+manifests; `eval` evaluates its checkpoint; `all` does the three; `demo` runs everything on a
+synthetic benchmark on a CPU. --force re-runs a stage even when its inputs are unchanged.
+"""
+
+pipeline = typer.Typer(help=HELP, no_args_is_help=True)
+
+DATASET = typer.Option("sysu", "--dataset", help="sysu | regdb | llcm")
+ROOT = typer.Option(None, "--root", help="Dataset folder (see README: dataset layouts).")
+RUN = typer.Option(None, "--run", help="Run folder [default: runs/<dataset>[-trial<T>]].")
+TRIAL = typer.Option(None, "--trial", help="RegDB trial 1..10 (one model per trial).")
+FORCE = typer.Option(False, "--force", help="Re-run even if the inputs are unchanged.")
+CAPTIONS = typer.Option("llava", "--captions",
+                        help="llava (caption with --model), reference (synthetic data) or a manifest path.")
+METHOD = typer.Option("eees", "--method", help="Training preset: baseline, ise, ese, ese-cvsc, ese-cmsp, eees, tiny-*.")
+
+
+def _context(dataset: str, root: Path | None, run: Path | None, trial: int | None):
+    from vireid.pipeline.layout import RunLayout, default_run_dir
+
+    if root is None:
+        raise VireidError("--root is required: the dataset folder (see README: dataset layouts)")
+    if not root.is_dir():
+        raise VireidError(f"{root}: dataset root not found")
+    return RunLayout(run or default_run_dir(dataset, trial)), root
+
+
+def _captions(layout, dataset, root, trial, captions, model, quantization, batch_size, limit, force):
+    from vireid.pipeline.stages import captions_stage, index_stage
+
+    index_stage(layout, dataset, root, trial=trial, force=force, echo=typer.echo)
+    options = {"quantization": quantization, "batch_size": batch_size}
+    if limit:
+        options["limit"] = limit
+    return captions_stage(layout, root, captions, model=model, options=options, force=force,
+                          echo=typer.echo)
+
+
+def _existing_captions(layout, captions: str) -> Path | None:
+    if captions not in ("llava", "reference"):
+        return Path(captions)
+    return layout.captions if layout.captions.is_file() else None
+
+
+@pipeline.command("captions")
+def captions_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial: int = TRIAL,
+                 captions: str = CAPTIONS,
+                 model: str = typer.Option(None, "--model", help="LLaVA hub id or local folder."),
+                 quantization: str = typer.Option("4bit", "--quantization", help="4bit | 8bit | none"),
+                 batch_size: int = typer.Option(16, "--batch-size", min=1),
+                 limit: int = typer.Option(0, "--limit", min=0, help="Caption only the first N images."),
+                 force: bool = FORCE) -> None:
+    """Index the dataset and caption its training images into the run's caption manifest."""
+    layout, root = _context(dataset, root, run, trial)
+    path = _captions(layout, dataset, root, trial, captions, model, quantization, batch_size, limit, force)
+    typer.echo(f"captions: {path}")
+
+
+@pipeline.command("train")
+def train_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial: int = TRIAL,
+              method: str = METHOD, captions: str = CAPTIONS,
+              overrides: list[str] = typer.Option(None, "--set", help="KEY=VALUE config override."),
+              force: bool = FORCE) -> None:
+    """Train METHOD from the run's cached manifests (never re-captions)."""
+    from vireid.pipeline.stages import index_stage, train_stage
+
+    layout, root = _context(dataset, root, run, trial)
+    index_stage(layout, dataset, root, trial=trial, echo=typer.echo)
+    checkpoint = train_stage(layout, method, dataset, root, trial=trial,
+                             captions=_existing_captions(layout, captions),
+                             overrides=overrides or [], force=force, echo=typer.echo)
+    typer.echo(f"checkpoint: {checkpoint}")
+
+
+@pipeline.command("eval")
+def eval_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial: int = TRIAL,
+             method: str = METHOD, trials: int = typer.Option(10, "--trials", min=1, max=10),
+             device: str = typer.Option("cpu", "--device"), force: bool = FORCE) -> None:
+    """Evaluate METHOD's checkpoint with the dataset's full protocol (never re-trains)."""
+    from vireid.evaluation.report import format_table
+    from vireid.pipeline.stages import eval_stage
+
+    layout, root = _context(dataset, root, run, trial)
+    best = layout.best_checkpoint(method)
+    checkpoint = best if best.is_file() else layout.last_checkpoint(method)
+    record = eval_stage(layout, method, dataset, root, checkpoint, trial=trial, trials=trials,
+                        device=device, force=force, echo=typer.echo)
+    typer.echo(format_table(record["results"]))
+    typer.echo(f"results: {layout.results(method)}")
+
+
+@pipeline.command("all")
+def all_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial: int = TRIAL,
+            method: str = METHOD, captions: str = CAPTIONS,
+            model: str = typer.Option(None, "--model", help="LLaVA hub id or local folder."),
+            device: str = typer.Option("cpu", "--device"), force: bool = FORCE) -> None:
+    """captions, then train, then eval (each cached)."""
+    from vireid.evaluation.report import format_table
+    from vireid.pipeline.stages import eval_stage, train_stage
+    from vireid.training.config import resolve_config
+
+    layout, root = _context(dataset, root, run, trial)
+    needs_captions = resolve_config(method).uses_captions
+    if needs_captions:
+        caption_path = _captions(layout, dataset, root, trial, captions, model, "4bit", 16, 0, force)
+    else:
+        from vireid.pipeline.stages import index_stage
+
+        index_stage(layout, dataset, root, trial=trial, force=force, echo=typer.echo)
+        caption_path = None
+    checkpoint = train_stage(layout, method, dataset, root, trial=trial, captions=caption_path,
+                             force=force, echo=typer.echo)
+    record = eval_stage(layout, method, dataset, root, checkpoint, trial=trial, device=device,
+                        force=force, echo=typer.echo)
+    typer.echo(format_table(record["results"]))
+
+
+@pipeline.command("demo")
+def demo_cmd(out: Path = typer.Option(Path("runs/demo"), "--out", help="Demo run folder."),
+             ids: int = typer.Option(60, "--ids", help="Synthetic identities."),
+             images_per_camera: int = typer.Option(6, "--images-per-camera"),
+             epochs: int = typer.Option(0, "--epochs", help="0 = the tiny presets' schedule."),
+             trials: int = typer.Option(10, "--trials", min=1, max=10),
+             llava_images: int = typer.Option(16, "--llava-images", help="Captioning plumbing slice (0 = skip)."),
+             force: bool = FORCE) -> None:
+    """The whole pipeline on a synthetic benchmark on a CPU: tiny eees vs tiny baseline."""
+    from vireid.pipeline.demo import DemoConfig, run_demo
+
+    run_demo(out, DemoConfig(ids=ids, images_per_camera=images_per_camera, epochs=epochs,
+                             trials=trials, llava_images=llava_images), force=force, echo=typer.echo)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this stage's commands to the vireid CLI."""
+    """Add the ``vireid pipeline`` group to the root CLI."""
+    app.add_typer(pipeline, name="pipeline")

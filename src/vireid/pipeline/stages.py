@@ -1,0 +1,154 @@
+"""The pipeline's stages, each a cached call into one stage package.
+
+Stages meet only through files: the image index and caption manifests (Parquet) and the
+checkpoint. Each stage's cache key holds the fingerprints of exactly what it reads, so
+``make train`` after ``make captions`` never re-captions and ``make eval`` never re-trains,
+while a changed caption manifest re-runs training and evaluation (and nothing else).
+The code version in the key is the package version: bump it when outputs must change.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from vireid import __version__
+from vireid.config import to_dict
+from vireid.errors import VireidError
+from vireid.fingerprint import hash_file, hash_strings
+from vireid.manifests import read_manifest, write_manifest
+from vireid.pipeline.cache import run_stage
+from vireid.pipeline.layout import RunLayout
+
+Echo = Callable[[str], None]
+REFERENCE = "reference"  # caption source: the synthetic benchmark's reference manifest
+
+
+def index_fingerprint(table) -> str:
+    """What downstream stages depend on: every row's id, split, label and modality."""
+    cols = [table.column(c).to_pylist() for c in ("image_id", "split", "label", "modality", "pid", "camera")]
+    return hash_strings("|".join(map(str, row)) for row in zip(*cols))
+
+
+def index_stage(run: RunLayout, dataset: str, root: Path, *, trial: int | None = None,
+                val_ids: int | None = None, seed: int = 0, force: bool = False,
+                echo: Echo = print) -> str:
+    """Scan the dataset (cheap: file names only) and rewrite the index only when it changed."""
+    from vireid.datasets import build_index, index_metadata
+
+    table = build_index(dataset, root, trial=trial, val_ids=val_ids, seed=seed)
+    fingerprint = index_fingerprint(table)
+    meta = index_metadata(table, dataset=dataset, root=root, trial=trial, val_ids=val_ids, seed=seed)
+    run_stage("index", run.stamps, {"index": fingerprint, "vireid": __version__}, [run.index],
+              lambda: write_manifest(table, run.index, "image-index", metadata=meta),
+              force=force, echo=echo)
+    return fingerprint
+
+
+def captions_stage(run: RunLayout, root: Path, source: str, *, model: str | None = None,
+                   options: dict[str, Any] | None = None, force: bool = False,
+                   echo: Echo = print) -> Path:
+    """Produce ``run.captions``: LLaVA captions of the index, or the synthetic reference ones.
+
+    ``source`` is ``"llava"``, ``"reference"`` (``<root>/reference_captions.parquet`` of a
+    synthetic benchmark) or the path of an existing caption manifest (used as is).
+    """
+    if source not in ("llava", REFERENCE):
+        path = Path(source)
+        read_manifest(path, "captions")  # validates kind, version and columns
+        return path
+    if source == REFERENCE:
+        from vireid.datasets.synth import CAPTIONS_FILE
+
+        reference = Path(root) / CAPTIONS_FILE
+        if not reference.is_file():
+            raise VireidError(f"{reference}: no reference captions (only `vireid data synth` "
+                              f"datasets have them); use --captions llava or a manifest path")
+        run_stage("captions", run.stamps, {"reference": hash_file(reference), "vireid": __version__},
+                  [run.captions], lambda: _copy(reference, run.captions), force=force, echo=echo)
+        return run.captions
+
+    from vireid.captioning.config import CaptionConfig
+    from vireid.captioning.runner import run_captioning
+
+    config = CaptionConfig(**({"model": model} if model else {}), **(options or {}))
+    inputs = {"index": hash_file(run.index), "model": config.model,
+              "quantization": config.quantization, "prompts": [config.prompt_visible, config.prompt_infrared],
+              "generation": config.generation_params(), "splits": list(config.splits),
+              "limit": config.limit, "vireid": __version__}
+
+    def caption() -> None:
+        run_captioning(read_manifest(run.index, "image-index"), root, run.captions_dir,
+                       config.replace(force=force), log=echo)
+
+    run_stage("captions", run.stamps, inputs, [run.captions], caption, force=force, echo=echo)
+    return run.captions
+
+
+def _copy(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f".{dst.name}.tmp")
+    shutil.copyfile(src, tmp)
+    tmp.replace(dst)
+
+
+def train_stage(run: RunLayout, preset: str, dataset: str, root: Path, *, method_dir: str | None = None,
+                trial: int | None = None, captions: Path | None = None,
+                overrides: Sequence[str] = (), force: bool = False, echo: Echo = print) -> Path:
+    """Train ``preset`` on the run's index (+ captions); returns the checkpoint to evaluate."""
+    from vireid.training.config import resolve_config
+    from vireid.training.engine import train
+
+    name = method_dir or preset
+    data: dict[str, Any] = {"dataset": dataset, "root": str(root), "index": str(run.index)}
+    if trial:
+        data["trial"] = trial
+    cfg = resolve_config(preset, None, list(overrides), {"data": data})
+    if cfg.uses_captions:
+        if captions is None:
+            raise VireidError(f"preset {preset} trains on captions: run the captions stage first "
+                              f"(make captions) or pass a caption manifest")
+        cfg.data.captions = [str(captions)]
+    inputs = {"index": hash_file(run.index), "config": to_dict(cfg), "vireid": __version__,
+              "captions": hash_file(captions) if cfg.uses_captions and captions else None}
+    out = run.method_dir(name)
+
+    def fit() -> None:
+        # A re-run starts from scratch: checkpoints of other inputs must not be resumed.
+        shutil.rmtree(out / "checkpoints", ignore_errors=True)
+        train(cfg, out)
+
+    run_stage(f"train-{name}", run.stamps, inputs, [run.last_checkpoint(name)], fit, force=force, echo=echo)
+    best = run.best_checkpoint(name)
+    return best if best.is_file() else run.last_checkpoint(name)
+
+
+def eval_stage(run: RunLayout, method: str, dataset: str, root: Path, checkpoint: Path, *,
+               trial: int | None = None, trials: int = 10, feature: str = "concat", flip: bool = True,
+               batch_size: int = 64, workers: int = 0, device: str = "cpu", force: bool = False,
+               echo: Echo = print) -> dict[str, Any]:
+    """Evaluate ``checkpoint`` with the dataset's full protocol into ``<method>/results``."""
+    from vireid.evaluation.checkpoint import extract_table, load_checkpoint_model
+    from vireid.evaluation.outputs import evaluate_table
+    from vireid.evaluation.store import save_features
+
+    if not Path(checkpoint).is_file():
+        raise VireidError(f"{checkpoint}: checkpoint not found (run the train stage first: make train)")
+    out = run.results_dir(method)
+    inputs = {"checkpoint": hash_file(checkpoint), "test_lists": hash_file(run.index), "trials": trials,
+              "trial": trial, "feature": feature, "flip": flip, "vireid": __version__}
+
+    def evaluate() -> None:
+        model, meta = load_checkpoint_model(checkpoint, device)
+        table = extract_table(model, dataset, root, trials=trials, regdb_trial=trial, feature=feature,
+                              flip=flip, batch_size=batch_size, num_workers=workers, device=device,
+                              meta=meta)
+        features = save_features(out / "features.npz", table)
+        evaluate_table(table, dataset, root, out, trials=trials, regdb_trial=trial,
+                       features_file=features, feature=feature, flip=flip)
+
+    run_stage(f"eval-{method}", run.stamps, inputs, [run.results(method)], evaluate, force=force, echo=echo)
+    return json.loads(run.results(method).read_text())
