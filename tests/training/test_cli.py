@@ -1,0 +1,68 @@
+"""Specification of `vireid train`: flags, overrides, and user errors as one `error:` line."""
+
+import sys
+
+import pyarrow.compute as pc
+import pytest
+
+from vireid import cli
+from vireid.manifests import read_manifest, write_manifest
+
+
+def run_cli(monkeypatch, capsys, *args):
+    monkeypatch.setattr(sys, "argv", ["vireid", "train", *map(str, args)])
+    code = 0
+    try:
+        cli.main()
+    except SystemExit as exc:
+        code = exc.code or 0
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture
+def common(synth_sysu_root, train_cache_dir):
+    return ["--root", synth_sysu_root, "--dataset", "sysu", "--cache-dir", train_cache_dir,
+            "--set", "run.progress=false", "--set", "sampler.max_batches=1", "--epochs", "1",
+            "--workers", "1"]
+
+
+def test_train_command_runs_a_tiny_preset(monkeypatch, capsys, common, tmp_path):
+    code, out, err = run_cli(monkeypatch, capsys, "--preset", "tiny-baseline", "--out",
+                             tmp_path / "run", *common)
+    assert code == 0, err
+    assert "trained tiny-baseline for 1 epochs" in out
+    assert (tmp_path / "run" / "checkpoints" / "last.pt").is_file()
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--set", "optim.lrr=1"], "error: unknown config key optim.lrr"),
+    (["--set", "optim.epochs='ten'"], "error: optim.epochs: expected an integer"),
+    (["--preset", "nope"], "error: unknown preset 'nope'"),
+    (["--preset", "tiny-eees"], "error: this preset trains with captions"),
+    (["--preset", "tiny-eees", "--captions", "/nonexistent/c.parquet"],
+     "error: /nonexistent/c.parquet: caption manifest not found"),
+    (["--index", "/nonexistent/index.parquet"], "error: /nonexistent/index.parquet: manifest not found"),
+    (["--resume", "/nonexistent/last.pt"], "error: /nonexistent/last.pt: --resume checkpoint not found"),
+])
+def test_user_errors_exit_2_with_one_error_line(monkeypatch, capsys, common, tmp_path, args, message):
+    code, _, err = run_cli(monkeypatch, capsys, "--preset", "tiny-baseline", "--out", tmp_path / "r",
+                           *common, *args)
+    assert code == 2
+    assert message in err and "Traceback" not in err
+
+
+def test_missing_captions_error_then_template_fallback(monkeypatch, capsys, common, synth_sysu_root,
+                                                       tmp_path):
+    captions = read_manifest(synth_sysu_root / "reference_captions.parquet", "captions")
+    dropped = captions.column("image_id")[0].as_py()
+    partial = write_manifest(captions.filter(pc.not_equal(captions.column("image_id"), dropped)),
+                             tmp_path / "partial.parquet", "captions")
+    args = ["--preset", "tiny-ese", "--out", tmp_path / "run", "--captions", partial, *common]
+    code, _, err = run_cli(monkeypatch, capsys, *args)
+    if "val" in dropped:  # the image belongs to a held-out id: not a training image
+        pytest.skip("first caption row belongs to the val split")
+    assert code == 2 and "1 of" in err and dropped in err and "--missing-captions template" in err
+    code, out, err = run_cli(monkeypatch, capsys, *args, "--missing-captions", "template")
+    assert code == 0, err
+    assert "1 training images had no caption" in err + out
