@@ -23,7 +23,7 @@ def _batch(b=8, h=16, w=8):
     return torch.randint(0, 256, (b, h, w, 3), dtype=torch.uint8, generator=g)
 
 
-def test_augmented_batch_has_model_layout_and_dtype():
+def test_augmented_batch_is_float_nchw():
     cfg = AugmentConfig(pad=2, flip=0.5, channel=0.5, erasing=0.5)
     out = augment_batch(_batch(), cfg, MEAN, STD, make_generator("cpu", 1), visible=True)
     assert out.shape == (8, 3, 16, 8) and out.dtype == torch.float32

@@ -26,7 +26,7 @@ def test_defaults_are_the_papers_sysu_setting():
     assert cfg.loss.m == 1 and cfg.uses_captions
 
 
-def test_method_sets_the_loss_switches():
+def test_method_sets_the_term_switches():
     base = resolve_config("baseline").loss
     assert not (base.use_ese or base.use_ise or base.use_cvsc or base.use_cmsp)
     assert not resolve_config("baseline").uses_captions and not resolve_config("ise").uses_captions

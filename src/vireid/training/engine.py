@@ -6,7 +6,7 @@ Run directory::
     <out>/checkpoints/last.pt              after every epoch (the last good state)
     <out>/checkpoints/best.pt              best val/mAP on held-out training identities
     <out>/checkpoints/epoch_N.pt           every run.checkpoint_every epochs
-    <out>/logs/{train.csv,train.jsonl,tb/,loss_curve.png}
+    <out>/logs/{train.csv,train.jsonl,tb/,loss_curve.png}  (+ prompt_stage.jsonl for ise)
 
 Exact resume: batches depend only on (seed, epoch), augmentation and CVSC partner draws on
 generators seeded per (seed, epoch, step, stream), and the checkpoint holds model, optimiser,
@@ -50,7 +50,7 @@ from vireid.training.model.text import CaptionTokenCache
 from vireid.training.optim import build_optimizer, build_scheduler
 from vireid.training.runtime import default_cache_dir, make_accelerator, seed_everything
 from vireid.training.sampler import CrossModalitySampler
-from vireid.training.train_log import RunLogger
+from vireid.training.train_log import RunLogger, write_jsonl
 from vireid.training.validation import validate
 
 BEST_METRIC = "val/mAP"
@@ -227,7 +227,11 @@ class Trainer:
         names = list(result.terms)
         values = torch.stack([result.terms[n].float() for n in names]).tolist()
         terms = dict(zip(names, values))
-        if not all(math.isfinite(v) for v in values):
+        finite = all(math.isfinite(v) for v in values)
+        if self.acc.num_processes > 1:  # every process must stop together, or DDP hangs
+            flag = torch.tensor([0.0 if finite else 1.0], device=dev)
+            finite = float(self.acc.reduce(flag, reduction="sum")) == 0.0
+        if not finite:
             raise NonFiniteLossError(self._nan_message(epoch, step, terms))
         self.optimizer.zero_grad(set_to_none=True)
         self.acc.backward(result.total)
@@ -327,6 +331,8 @@ class Trainer:
             self._write_config()
             logger = RunLogger(self.run_dir / "logs", history=self.history,
                                tensorboard=cfg.run.tensorboard)
+            if self.prompt_state is not None:
+                write_jsonl(self.run_dir / "logs" / "prompt_stage.jsonl", self.prompt_state["history"])
             if self.data.missing_captions:
                 tqdm.write(f"warning: {self.data.missing_captions} training images had no caption; "
                            f"using the template {cfg.data.template!r} for them")
