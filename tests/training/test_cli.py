@@ -66,3 +66,16 @@ def test_missing_captions_error_then_template_fallback(monkeypatch, capsys, comm
     code, out, err = run_cli(monkeypatch, capsys, *args, "--missing-captions", "template")
     assert code == 0, err
     assert "1 training images had no caption" in err + out
+
+
+def test_regdb_trains_one_model_per_trial(monkeypatch, capsys, synth_regdb_root, train_cache_dir,
+                                          tmp_path):
+    base = ["--preset", "tiny-baseline", "--root", synth_regdb_root, "--dataset", "regdb",
+            "--cache-dir", train_cache_dir, "--set", "run.progress=false",
+            "--set", "sampler.max_batches=1", "--epochs", "1", "--workers", "1"]
+    code, _, err = run_cli(monkeypatch, capsys, *base, "--out", tmp_path / "no-trial")
+    assert code == 2 and "error: data.trial: RegDB trains one model per trial" in err
+    code, out, err = run_cli(monkeypatch, capsys, *base, "--trial", "2", "--out", tmp_path / "t2")
+    assert code == 0, err
+    info = (tmp_path / "t2" / "config.json").read_text()
+    assert '"trial": 2' in info

@@ -79,6 +79,8 @@ def train_command(
     from vireid.training.engine import train
 
     result = train(cfg, out, resume=resume)
+    if not result.is_main:
+        return
     shown = {k: v for k, v in result.metrics.items() if k in ("loss/total", "val/mAP", "val/R1")}
     typer.echo(f"trained {cfg.preset or cfg.method} for {len(result.history)} epochs -> {result.run_dir}")
     typer.echo("  " + ", ".join(f"{k}={v:.4f}" for k, v in shown.items()))

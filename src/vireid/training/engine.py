@@ -71,6 +71,7 @@ class TrainResult:
     best: Path | None
     history: list[dict[str, Any]]
     metrics: dict[str, float] = field(default_factory=dict)
+    is_main: bool = True  # False on the other processes of a DDP run
 
 
 class TrainingModule(nn.Module):
@@ -362,7 +363,8 @@ class Trainer:
         last = self.ckpt_dir / "last.pt"
         best = self.ckpt_dir / "best.pt"
         return TrainResult(self.run_dir, last, best if best.is_file() else None, self.history,
-                           {k: v for k, v in metrics.items() if isinstance(v, (int, float))})
+                           {k: v for k, v in metrics.items() if isinstance(v, (int, float))},
+                           is_main=self.is_main)
 
     def _save(self, epoch_done: int, record: dict[str, Any]) -> None:
         improved = BEST_METRIC in record and record[BEST_METRIC] > self.best.get("value", -1.0)
