@@ -200,7 +200,8 @@ class Trainer:
                                   "resume with the same preset and overrides")
 
     # -- the step ----------------------------------------------------------------------------
-    def _step(self, loaded, epoch: int, step: int) -> dict[str, float]:
+    def _step(self, loaded, epoch: int, step: int) -> tuple[list[str], torch.Tensor]:
+        """One optimisation step; returns the loss-term names and their values (on device)."""
         cfg, dev = self.cfg, self.device
         stream = 4 * self.acc.process_index
         seed = cfg.run.seed
@@ -226,19 +227,28 @@ class Trainer:
             result = self.criterion(out, labels, text=out.get("text"), class_text=self.class_text,
                                     generator=loss_gen)
         names = list(result.terms)
-        values = torch.stack([result.terms[n].float() for n in names]).tolist()
-        terms = dict(zip(names, values))
-        finite = all(math.isfinite(v) for v in values)
-        if self.acc.num_processes > 1:  # every process must stop together, or DDP hangs
-            flag = torch.tensor([0.0 if finite else 1.0], device=dev)
-            finite = float(self.acc.reduce(flag, reduction="sum")) == 0.0
-        if not finite:
-            raise NonFiniteLossError(self._nan_message(epoch, step, terms))
+        values = torch.stack([result.terms[n].detach().float() for n in names])
         self.optimizer.zero_grad(set_to_none=True)
         self.acc.backward(result.total)
         if cfg.optim.grad_clip > 0:
             self.acc.clip_grad_norm_(self.module.parameters(), cfg.optim.grad_clip)
         self.optimizer.step()
+        return names, values
+
+    def _account(self, epoch: int, step: int, names: list[str], values: torch.Tensor) -> dict[str, float]:
+        """Bring one step's loss terms to the host and stop on NaN/inf.
+
+        Called one step late, so reading the values does not stall the GPU queue (the next
+        step is already launched). A non-finite step has then updated the weights in memory,
+        but nothing is saved after it: the last checkpoint stays the last good state.
+        """
+        terms = dict(zip(names, values.tolist()))
+        finite = all(math.isfinite(v) for v in terms.values())
+        if self.acc.num_processes > 1:  # every process must stop together, or DDP hangs
+            flag = torch.tensor([0.0 if finite else 1.0], device=self.device)
+            finite = float(self.acc.reduce(flag, reduction="sum")) == 0.0
+        if not finite:
+            raise NonFiniteLossError(self._nan_message(epoch, step, terms))
         return terms
 
     def _nan_message(self, epoch: int, step: int, terms: dict[str, float]) -> str:
@@ -261,14 +271,25 @@ class Trainer:
         start = time.perf_counter()
         bar = tqdm(loader, total=len(self.sampler), desc=f"epoch {epoch + 1}/{self.cfg.optim.epochs}",
                    unit="batch", leave=False, disable=not (self.cfg.run.progress and self.is_main))
-        for step, loaded in enumerate(bar):
-            terms = self._step(loaded, epoch, step)
+        pending = None
+
+        def account(item) -> None:
+            nonlocal steps
+            terms = self._account(epoch, *item)
             for k, v in terms.items():
                 sums[k] = sums.get(k, 0.0) + v
             steps += 1
             elapsed = time.perf_counter() - start
             bar.set_postfix(img_s=f"{steps * self.sampler.images_per_batch / elapsed:.0f}",
                             **{k: f"{v:.3f}" for k, v in terms.items()})
+
+        for step, loaded in enumerate(bar):
+            names, values = self._step(loaded, epoch, step)
+            if pending is not None:
+                account(pending)
+            pending = (step, names, values)
+        if pending is not None:
+            account(pending)
         bar.close()
         if self.device.type == "cuda":
             torch.cuda.synchronize()
