@@ -7,18 +7,19 @@ from typing import Any
 
 import typer
 
-TRAIN_HELP = """Train CLIP RN50 with a method preset on an image index (+ caption manifests).
-
-Inputs: --root DIR (the dataset folder; images are read from it) and either --index FILE or
---dataset sysu|regdb|llcm to build the index (RegDB: one model per --trial 1..10). Caption
-presets (ese, ese-cvsc, ese-cmsp, eees) need --captions FILE (repeatable; later files win;
-`--captions reference` = <root>/reference_captions.parquet of a synthetic dataset).
-
-Any config value can be changed with --set section.key=value (repeatable), e.g.
---set optim.lr_visual=1e-4 --set augment.erasing=0.5. Multi-GPU: accelerate launch -m vireid
-train ... (same flags). Outputs go to --out: checkpoints/{last,best,epoch_N}.pt, logs/ and
-config.json.
-"""
+TRAIN_HELP = (
+    "Train CLIP RN50 with a method preset on an image index (+ caption manifests).\n\n"
+    "Inputs: --root DIR (the dataset folder; images are read from it) and either --index FILE "
+    "or --dataset sysu|regdb|llcm to build the index (RegDB: one model per --trial 1..10). "
+    "Caption presets (ese, ese-cvsc, ese-cmsp, eees) need --captions FILE (repeatable; later "
+    "files win; '--captions reference' = <root>/reference_captions.parquet of a synthetic "
+    "dataset).\n\n"
+    "Any config value can be changed with --set section.key=value (repeatable), e.g. "
+    "--set optim.lr_visual=1e-4 --set augment.erasing=0.5.\n\n"
+    "Several GPUs: the same flags under 'accelerate launch --multi_gpu -m vireid train ...' or "
+    "'torchrun --nproc_per_node N -m vireid train ...'.\n\n"
+    "Outputs in --out: checkpoints/{last,best,epoch_N}.pt, logs/ and config.json."
+)
 
 
 def _flag_values(**flags: Any) -> dict[str, Any]:
