@@ -11,7 +11,8 @@ from vireid.pipeline.layout import RunLayout
 
 pytestmark = pytest.mark.slow
 
-SMALL = DemoConfig(ids=12, images_per_camera=2, height=64, width=32, epochs=1, trials=2, llava_images=4)
+SMALL = DemoConfig(ids=12, images_per_camera=2, height=64, width=32, val_ids=2, epochs=1, trials=2,
+                   llava_images=4)
 STAGES = {"synth", "index", "captions", "tiny-llava", "llava-plumbing",
           "train-eees", "eval-eees", "train-baseline", "eval-baseline"}
 

@@ -8,13 +8,11 @@ import typer
 
 from vireid.errors import VireidError
 
-HELP = """Run pipeline stages with caching (a stage whose inputs are unchanged is skipped).
+HELP = """Run pipeline stages with caching: a stage whose inputs are unchanged is skipped.
 
-Every command reads and writes one run folder (--run, default runs/<dataset>[-trial<T>]):
-manifests/{index.parquet,captions/}, <method>/{checkpoints,logs,results}/ and stages/*.json.
-`captions` builds the index and captions it; `train` trains a method from the cached
-manifests; `eval` evaluates its checkpoint; `all` does the three; `demo` runs everything on a
-synthetic benchmark on a CPU. --force re-runs a stage even when its inputs are unchanged.
+Every command reads and writes one run folder (--run, default runs/<dataset>[-trial<T>]): manifests/{index.parquet,captions/}, <method>/{checkpoints,logs,results}/ and stages/*.json.
+
+`captions` indexes the dataset and captions it; `train` trains a method from the cached manifests; `eval` evaluates its checkpoint; `all` does the three; `demo` runs everything on a synthetic benchmark on a CPU. --force re-runs a stage even when its inputs are unchanged.
 """
 
 pipeline = typer.Typer(help=HELP, no_args_is_help=True)
@@ -133,6 +131,7 @@ def all_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial: i
 def demo_cmd(out: Path = typer.Option(Path("runs/demo"), "--out", help="Demo run folder."),
              ids: int = typer.Option(60, "--ids", help="Synthetic identities."),
              images_per_camera: int = typer.Option(6, "--images-per-camera"),
+             val_ids: int = typer.Option(8, "--val-ids", help="Training ids held out to select best.pt."),
              epochs: int = typer.Option(0, "--epochs", help="0 = the tiny presets' schedule."),
              trials: int = typer.Option(10, "--trials", min=1, max=10),
              llava_images: int = typer.Option(16, "--llava-images", help="Captioning plumbing slice (0 = skip)."),
@@ -140,7 +139,7 @@ def demo_cmd(out: Path = typer.Option(Path("runs/demo"), "--out", help="Demo run
     """The whole pipeline on a synthetic benchmark on a CPU: tiny eees vs tiny baseline."""
     from vireid.pipeline.demo import DemoConfig, run_demo
 
-    run_demo(out, DemoConfig(ids=ids, images_per_camera=images_per_camera, epochs=epochs,
+    run_demo(out, DemoConfig(ids=ids, images_per_camera=images_per_camera, val_ids=val_ids, epochs=epochs,
                              trials=trials, llava_images=llava_images), force=force, echo=typer.echo)
 
 
