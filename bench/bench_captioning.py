@@ -178,3 +178,23 @@ if __name__ == "__main__":
     result = run(chosen)
     print(json.dumps(result, indent=2))
     print(f"saved {save_result('captioning', result)}")
+
+
+def headline(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Summary rows for bench/results/SUMMARY.md."""
+    cpu = results["cpu_tiny"]
+    rows = [{"name": f"tiny LLaVA, CPU, batch {b}", "value": v["images_per_s"], "unit": "images/s",
+             "target": ""} for b, v in cpu["batch"].items()]
+    rows.append({"name": "batched vs one at a time (CPU, tiny)", "value": cpu["speedup_best_vs_batch1"],
+                 "unit": "x", "target": ">= 5x"})
+    gpu = results["gpu_7b_shaped"]
+    if "skipped" in gpu:
+        rows.append({"name": "llava-1.5-7b-shaped on GPU", "value": "skipped", "unit": gpu["skipped"],
+                     "target": ">= 30 images/s on one H100"})
+    else:
+        for label in ("bf16", "4bit-nf4"):
+            for batch, value in gpu.get(label, {}).items():
+                shown = value["images_per_s"] if isinstance(value, dict) else value
+                rows.append({"name": f"llava-1.5-7b-shaped {label}, batch {batch}", "value": shown,
+                             "unit": "images/s", "target": ">= 30 images/s on one H100"})
+    return rows

@@ -131,3 +131,28 @@ if __name__ == "__main__":
 
     print(json.dumps(results, indent=2))
     print("saved", save_result("training" if size == "short" else "training-full", results))
+
+
+def headline(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Summary rows for bench/results/SUMMARY.md."""
+    cpu, cache = results["cpu_tiny"], results["cache"]
+    rows = [
+        {"name": f"tiny-eees step, CPU ({cpu['image_size'][0]}x{cpu['image_size'][1]})",
+         "value": cpu["images_per_s"], "unit": "images/s", "target": ""},
+        {"name": "tiny-eees, time waiting for data", "value": 100 * cpu["data_share"], "unit": "%",
+         "target": ""},
+        {"name": "JPEG decode + resize to 288x144, 1 thread",
+         "value": cache["decode_resize_images_per_s_1thread"], "unit": "images/s", "target": ""},
+        {"name": "cached uint8 batch gather (288x144)", "value": cache["cached_uint8_images_per_s"],
+         "unit": "images/s", "target": ""},
+    ]
+    gpu = results["gpu_rn50"]
+    if "skipped" in gpu:
+        rows.append({"name": "RN50 288x144 eees step on GPU", "value": "skipped", "unit": gpu["skipped"],
+                     "target": ">= 1,500 images/s on one H100"})
+    else:
+        rows += [{"name": f"RN50 288x144 eees step, {gpu['gpu']}", "value": gpu["images_per_s"],
+                  "unit": "images/s", "target": ">= 1,500 images/s on one H100"},
+                 {"name": "RN50 eees, time waiting for data", "value": 100 * gpu["data_share"],
+                  "unit": "%", "target": ""}]
+    return rows

@@ -39,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         results = module.run(args.size)
         results["size"] = args.size
+        if hasattr(module, "headline"):
+            results["headline"] = module.headline(results)
         path = save_result(name if args.size == "short" else f"{name}-full", results)
         print(f"== {name}: {time.perf_counter() - start:.1f} s -> {path.relative_to(HERE.parent)}")
     summary = write_summary(HERE / "results")
