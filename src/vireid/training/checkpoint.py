@@ -46,7 +46,10 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # pickle/zip errors come in many types
-        raise CheckpointError(f"{path}: unreadable checkpoint ({type(exc).__name__}: {exc})") from None
+        # torch's own messages run to a screenful; the first line says what went wrong.
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        raise CheckpointError(f"{path}: unreadable checkpoint, not a vireid .pt file "
+                              f"({type(exc).__name__}: {first})") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a vireid checkpoint (no format={FORMAT!r} key)")
     if state.get("version") != VERSION:
