@@ -55,6 +55,7 @@ def plot_cmc(results: dict[str, Any], path: str | Path) -> Path:
         ax.plot(np.arange(1, len(cmc) + 1), cmc, marker=".", label=entry["title"])
     ax.set(xlabel="rank", ylabel="matching rate (%)", title=f"CMC: {results['dataset']}",
            ylim=(0, 100))
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))  # ranks are whole numbers
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
