@@ -94,16 +94,30 @@ def problems(draw):
     ng = draw(st.integers(1, 40))
     seed = draw(st.integers(0, 2**31 - 1))
     rng = np.random.default_rng(seed)
-    # integer distances from a small range create many ties on purpose
-    dist = rng.integers(0, draw(st.sampled_from([3, 10, 1000])), size=(nq, ng)).astype(float)
+    # integer distances from a small range create many ties on purpose; float32 quantised
+    # distances too; optionally -0.0 / +0.0 / infinities mixed in
+    levels = draw(st.sampled_from([3, 10, 1000]))
+    dist = rng.integers(0, levels, size=(nq, ng)).astype(float)
+    if draw(st.booleans()):
+        dist = (dist / levels).astype(np.float32)
+    if draw(st.booleans()):
+        special = np.array([-0.0, 0.0, np.inf, -np.inf], dtype=dist.dtype)
+        spots = rng.random((nq, ng)) < 0.2
+        dist[spots] = rng.choice(special, int(spots.sum()))
     npid = draw(st.integers(1, 6))
-    return (dist, rng.integers(0, npid, nq), rng.integers(0, npid, ng),
+    g_pids = rng.integers(0, npid, ng)
+    if draw(st.booleans()):
+        g_pids = np.sort(g_pids)                 # grouped by identity, like protocol galleries
+    return (dist, rng.integers(0, npid, nq), g_pids,
             rng.choice([1, 2, 3, 6], nq), rng.choice([1, 2, 3, 4, 5, 6], ng))
 
 
-@settings(max_examples=150, deadline=None)
-@given(problems(), st.sampled_from(["sysu", "regdb", "llcm"]), st.integers(1, 25))
-def test_vectorised_equals_per_query_reference(problem, protocol, max_rank):
+@settings(max_examples=300, deadline=None)
+@given(problems(), st.sampled_from(["sysu", "regdb", "llcm"]), st.integers(1, 25),
+       st.sampled_from([None, 1, 37]))
+def test_vectorised_equals_per_query_reference(problem, protocol, max_rank, block_entries):
+    from vireid.evaluation import metrics
+
     dist, qp, gp, qc, gc = problem
     try:
         expected = reference_evaluate(dist, qp, gp, qc, gc, protocol, max_rank)
@@ -111,7 +125,13 @@ def test_vectorised_equals_per_query_reference(problem, protocol, max_rank):
         with pytest.raises(EvaluationError):
             evaluate(dist, qp, gp, qc, gc, protocol, max_rank)
         return
-    got = evaluate(dist, qp, gp, qc, gc, protocol, max_rank)
+    saved = metrics._BLOCK_ENTRIES
+    try:
+        if block_entries is not None:                 # several query blocks per call
+            metrics._BLOCK_ENTRIES = block_entries
+        got = evaluate(dist, qp, gp, qc, gc, protocol, max_rank)
+    finally:
+        metrics._BLOCK_ENTRIES = saved
     cmc, m_ap, m_inp, num_valid = expected
     np.testing.assert_allclose(got.cmc, cmc, rtol=0, atol=1e-12)
     assert got.mAP == pytest.approx(m_ap, abs=1e-12)
@@ -119,11 +139,19 @@ def test_vectorised_equals_per_query_reference(problem, protocol, max_rank):
     assert got.num_valid == num_valid
 
 
-def test_fast_argsort_orders_ties_by_gallery_index_like_a_stable_sort():
-    from vireid.evaluation.metrics import stable_argsort
-
+@pytest.mark.parametrize("protocol", ["sysu", "regdb", "llcm"])
+def test_float32_ties_at_gallery_scale_equal_the_reference(protocol):
+    # SYSU-like galleries (identity-grouped, ~30 images per id) with float32 distances from
+    # few to many levels: isolated tied pairs, long tied runs and ties across identities.
     rng = np.random.default_rng(0)
-    # few distinct values: isolated tied pairs and longer tied runs both occur
+    g_pids = np.repeat(np.arange(40), 30)
+    g_cams = rng.choice([1, 2, 4, 5], len(g_pids))
+    q_pids, q_cams = rng.integers(0, 40, 300), rng.choice([2, 3, 6], 300)
     for levels in (5, 300, 10**6):
-        d = rng.integers(0, levels, size=(64, 400)).astype(np.float32) / levels
-        np.testing.assert_array_equal(stable_argsort(d), np.argsort(d, axis=1, kind="stable"))
+        d = rng.integers(0, levels, size=(300, len(g_pids))).astype(np.float32) / levels
+        got = evaluate(d, q_pids, g_pids, q_cams, g_cams, protocol=protocol)
+        cmc, m_ap, m_inp, num_valid = reference_evaluate(d, q_pids, g_pids, q_cams, g_cams, protocol)
+        np.testing.assert_allclose(got.cmc, cmc, rtol=0, atol=1e-12)
+        assert got.mAP == pytest.approx(m_ap, abs=1e-12)
+        assert got.mINP == pytest.approx(m_inp, abs=1e-12)
+        assert got.num_valid == num_valid

@@ -127,7 +127,8 @@ def run_protocol(dataset: str, root: str | Path, features: FeatureSource, *, tri
     settings: dict[str, dict[str, Any]] = {}
     for setting, trial, query, gallery in steps:
         column, dist = blocks[tuple(query.paths)]
-        distmat = dist[:, [column[p] for p in gallery.paths]]
+        # take: a C-ordered copy (fancy indexing on columns returns a column-major one)
+        distmat = dist.take([column[p] for p in gallery.paths], axis=1)
         result = evaluate(distmat, query.pids, gallery.pids, query.cams, gallery.cams,
                           protocol=setting.protocol, max_rank=max_rank)
         chance = chance_level(query.pids, gallery.pids, query.cams, gallery.cams, setting.protocol)
