@@ -18,6 +18,7 @@ DEVICE  ?= cpu
 RUN     ?=
 FORCE   ?=
 SIZE    ?= short
+VAL_IDS ?=
 
 RUN_OPTS := --dataset $(DATASET) --root "$(ROOT)" $(if $(TRIAL),--trial $(TRIAL)) $(if $(RUN),--run "$(RUN)") $(if $(FORCE),--force)
 
@@ -27,7 +28,7 @@ help:
 	@echo "make demo      whole pipeline on a synthetic benchmark, CPU, minutes (runs/demo)"
 	@echo "make test      install into .venv if needed, run the test suite"
 	@echo "make captions  DATASET=sysu ROOT=DIR [MODEL=... QUANT=4bit BATCH=16 CAPTIONS=llava|reference|FILE]"
-	@echo "make train     DATASET=sysu ROOT=DIR METHOD=eees [TRIAL=t for regdb]"
+	@echo "make train     DATASET=sysu ROOT=DIR METHOD=eees [TRIAL=t for regdb] [VAL_IDS=n, same for captions]"
 	@echo "make eval      DATASET=sysu ROOT=DIR METHOD=eees [DEVICE=cuda]"
 	@echo "make all       captions + train + eval;  make bench [SIZE=short|full]"
 
@@ -47,10 +48,10 @@ demo: setup
 	HF_HUB_OFFLINE=1 $(VIREID) pipeline demo $(if $(FORCE),--force)
 
 captions: setup
-	$(VIREID) pipeline captions $(RUN_OPTS) --captions "$(CAPTIONS)" --model "$(MODEL)" --quantization $(QUANT) --batch-size $(BATCH)
+	$(VIREID) pipeline captions $(RUN_OPTS) $(if $(VAL_IDS),--val-ids $(VAL_IDS)) --captions "$(CAPTIONS)" --model "$(MODEL)" --quantization $(QUANT) --batch-size $(BATCH)
 
 train: setup
-	$(VIREID) pipeline train $(RUN_OPTS) --method $(METHOD) --captions "$(CAPTIONS)"
+	$(VIREID) pipeline train $(RUN_OPTS) $(if $(VAL_IDS),--val-ids $(VAL_IDS)) --method $(METHOD) --captions "$(CAPTIONS)"
 
 eval: setup
 	$(VIREID) pipeline eval $(RUN_OPTS) --method $(METHOD) --device $(DEVICE)

@@ -24,6 +24,9 @@ TRIAL = typer.Option(None, "--trial", help="RegDB trial 1..10 (one model per tri
 FORCE = typer.Option(False, "--force", help="Re-run even if the inputs are unchanged.")
 CAPTIONS = typer.Option("llava", "--captions",
                         help="llava (caption with --model), reference (synthetic data) or a manifest path.")
+VAL_IDS = typer.Option(None, "--val-ids", min=0,
+                       help="Training ids held out (split=val) to select best.pt [default: ~5%, >= 1 from 10 ids]. "
+                            "Give the same value to every stage.")
 METHOD = typer.Option("eees", "--method", help="Training preset: baseline, ise, ese, ese-cvsc, ese-cmsp, eees, tiny-*.")
 
 
@@ -37,10 +40,10 @@ def _context(dataset: str, root: Path | None, run: Path | None, trial: int | Non
     return RunLayout(run or default_run_dir(dataset, trial)), root
 
 
-def _captions(layout, dataset, root, trial, captions, model, quantization, batch_size, limit, force):
+def _captions(layout, dataset, root, trial, val_ids, captions, model, quantization, batch_size, limit, force):
     from vireid.pipeline.stages import captions_stage, index_stage
 
-    index_stage(layout, dataset, root, trial=trial, force=force, echo=typer.echo)
+    index_stage(layout, dataset, root, trial=trial, val_ids=val_ids, force=force, echo=typer.echo)
     options = {"quantization": quantization, "batch_size": batch_size}
     if limit:
         options["limit"] = limit
@@ -56,7 +59,7 @@ def _existing_captions(layout, captions: str) -> Path | None:
 
 @pipeline.command("captions")
 def captions_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial: int = TRIAL,
-                 captions: str = CAPTIONS,
+                 val_ids: int = VAL_IDS, captions: str = CAPTIONS,
                  model: str = typer.Option(None, "--model", help="LLaVA hub id or local folder."),
                  quantization: str = typer.Option("4bit", "--quantization", help="4bit | 8bit | none"),
                  batch_size: int = typer.Option(16, "--batch-size", min=1),
@@ -64,20 +67,21 @@ def captions_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, tri
                  force: bool = FORCE) -> None:
     """Index the dataset and caption its training images into the run's caption manifest."""
     layout, root = _context(dataset, root, run, trial)
-    path = _captions(layout, dataset, root, trial, captions, model, quantization, batch_size, limit, force)
+    path = _captions(layout, dataset, root, trial, val_ids, captions, model, quantization, batch_size,
+                     limit, force)
     typer.echo(f"captions: {path}")
 
 
 @pipeline.command("train")
 def train_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial: int = TRIAL,
-              method: str = METHOD, captions: str = CAPTIONS,
+              val_ids: int = VAL_IDS, method: str = METHOD, captions: str = CAPTIONS,
               overrides: list[str] = typer.Option(None, "--set", help="KEY=VALUE config override."),
               force: bool = FORCE) -> None:
     """Train METHOD from the run's cached manifests (never re-captions)."""
     from vireid.pipeline.stages import index_stage, train_stage
 
     layout, root = _context(dataset, root, run, trial)
-    index_stage(layout, dataset, root, trial=trial, echo=typer.echo)
+    index_stage(layout, dataset, root, trial=trial, val_ids=val_ids, echo=typer.echo)
     checkpoint = train_stage(layout, method, dataset, root, trial=trial,
                              captions=_existing_captions(layout, captions),
                              overrides=overrides or [], force=force, echo=typer.echo)
@@ -103,7 +107,7 @@ def eval_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial: 
 
 @pipeline.command("all")
 def all_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial: int = TRIAL,
-            method: str = METHOD, captions: str = CAPTIONS,
+            val_ids: int = VAL_IDS, method: str = METHOD, captions: str = CAPTIONS,
             model: str = typer.Option(None, "--model", help="LLaVA hub id or local folder."),
             device: str = typer.Option("cpu", "--device"), force: bool = FORCE) -> None:
     """captions, then train, then eval (each cached)."""
@@ -114,11 +118,11 @@ def all_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial: i
     layout, root = _context(dataset, root, run, trial)
     needs_captions = resolve_config(method).uses_captions
     if needs_captions:
-        caption_path = _captions(layout, dataset, root, trial, captions, model, "4bit", 16, 0, force)
+        caption_path = _captions(layout, dataset, root, trial, val_ids, captions, model, "4bit", 16, 0, force)
     else:
         from vireid.pipeline.stages import index_stage
 
-        index_stage(layout, dataset, root, trial=trial, force=force, echo=typer.echo)
+        index_stage(layout, dataset, root, trial=trial, val_ids=val_ids, force=force, echo=typer.echo)
         caption_path = None
     checkpoint = train_stage(layout, method, dataset, root, trial=trial, captions=caption_path,
                              force=force, echo=typer.echo)
