@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from vireid.evaluation import EvaluationError, evaluate
 
-from ._reference import reference_evaluate
+from ._reference import field_style_evaluate, reference_evaluate
 
 
 def ev(dist, qp, gp, qc, gc, protocol, max_rank=5):
@@ -155,3 +155,18 @@ def test_float32_ties_at_gallery_scale_equal_the_reference(protocol):
         assert got.mAP == pytest.approx(m_ap, abs=1e-12)
         assert got.mINP == pytest.approx(m_inp, abs=1e-12)
         assert got.num_valid == num_valid
+
+
+def test_the_benchmarks_field_style_sysu_loop_computes_the_same_metrics():
+    # tie-free float64 distances: its quicksort order is then the stable order
+    rng = np.random.default_rng(1)
+    g_pids = np.repeat(np.arange(20), 12)
+    g_cams = rng.choice([1, 2, 4, 5], len(g_pids))
+    q_pids, q_cams = rng.integers(0, 20, 150), rng.choice([3, 6], 150)
+    d = rng.random((150, len(g_pids)))
+    got = evaluate(d, q_pids, g_pids, q_cams, g_cams, protocol="sysu")
+    cmc, m_ap, m_inp, num_valid = field_style_evaluate(d, q_pids, g_pids, q_cams, g_cams)
+    np.testing.assert_allclose(got.cmc, cmc, rtol=0, atol=1e-12)
+    assert got.mAP == pytest.approx(m_ap, abs=1e-12)
+    assert got.mINP == pytest.approx(m_inp, abs=1e-12)
+    assert got.num_valid == num_valid
