@@ -32,7 +32,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from vireid.errors import VireidError
 
@@ -105,11 +104,10 @@ def _check(distmat, q_pids, g_pids, q_cams, g_cams, protocol, max_rank):
 def _value_range(distmat: np.ndarray):
     """(lo, hi, all_finite): the finite min and max of the distances in the dtype the buckets
     are computed in; raises on NaN (min/max propagate it: no [Q, G] mask needed)."""
-    dtype = distmat.dtype                              # float32 or float64 (see evaluate)
+    dtype = distmat.dtype if distmat.dtype in (np.float32, np.float64) else np.dtype(np.float64)
     if distmat.size == 0:
         return dtype.type(0), dtype.type(0), True
-    # torch's aminmax: one multi-threaded pass instead of numpy's two single-threaded ones
-    lo, hi = (v.item() for v in torch.aminmax(torch.from_numpy(distmat)))
+    lo, hi = distmat.min(), distmat.max()
     if np.isnan(lo) or np.isnan(hi):
         raise EvaluationError("distmat contains NaN distances")
     finite = bool(np.isfinite(lo) and np.isfinite(hi))
@@ -234,29 +232,14 @@ class _Scratch:
         return buf[:size].reshape(shape)
 
 
-def _sort_items(fbin: np.ndarray, idx: np.ndarray, block: np.ndarray, width: int):
-    """(bins, flat positions, distances) of the items ``idx`` of ``block`` (bins ``fbin``),
-    sorted by (bin, distance, position); -0.0 and +0.0 count as equal distances.
-
-    Float32 blocks pack the three fields into one unique int64 key (bin | order-preserving
-    distance bits | column): a plain unstable sort of the keys is then exact and deterministic,
-    and about twice as fast as a stable argsort. Otherwise a stable lexsort on (bin, distance).
-    """
-    nb, ng = block.shape
-    col_bits = max(1, (ng - 1).bit_length())
-    val = block.reshape(-1)[idx]
-    if val.dtype != np.float32 or (nb * width).bit_length() + 32 + col_bits > 63:
-        order = np.lexsort((val, fbin))
-        return fbin[order], idx[order], val[order]
-    bits = (val + np.float32(0)).view(np.int32)            # + 0 turns -0.0 into +0.0
-    mono = bits ^ ((bits >> 31) & np.int32(0x7FFFFFFF))     # float order as int32 order
-    key = fbin.astype(np.int64) << (32 + col_bits)
-    key |= (mono.astype(np.int64) + 2**31) << col_bits
-    key |= idx % ng
-    key.sort()
-    fbin = key >> (32 + col_bits)
-    idx = fbin // width * ng + (key & ((1 << col_bits) - 1))
-    return fbin, idx, block.reshape(-1)[idx]
+def _order(fbin: np.ndarray, val: np.ndarray, num_bins: int) -> np.ndarray:
+    """Stable order of items by (bin, distance): equal keys keep their (gallery) order."""
+    if val.dtype == np.float32 and num_bins <= 2**31:
+        bits = (val + np.float32(0)).view(np.int32)            # + 0 turns -0.0 into +0.0
+        mono = bits ^ ((bits >> 31) & np.int32(0x7FFFFFFF))     # float order as int32 order
+        key = (fbin << 32) + (mono.astype(np.int64) + 2**31)
+        return np.argsort(key, kind="stable")
+    return np.lexsort((val, fbin))
 
 
 @dataclass
@@ -328,17 +311,19 @@ def _class_matches(distmat, protocol, q_rows, g_cols, q_pids, q_cams, c_pids, c_
         shared[flat[mflat]] = True                     # bins holding a true match
         idx = np.flatnonzero(shared.take(flat, out=scratch("hit", len(flat), bool), mode="clip"))
         # Place every item sharing a match's bin within that bin: exact (distance, position).
-        fbin, idx, val = _sort_items(flat[idx], idx, block, width)
+        fbin, val = flat[idx], block.reshape(-1)[idx]
+        order = _order(fbin, val, nb * width)
+        fbin = fbin[order]
         new = np.ones(len(fbin), dtype=bool)
         new[1:] = fbin[1:] != fbin[:-1]
         within = np.arange(len(fbin)) - np.flatnonzero(new)[np.cumsum(new) - 1]
-        row, col = np.divmod(idx, ng)
+        row, col = np.divmod(idx[order], ng)
         sel = np.flatnonzero(c_pids[col] == qp[row])   # true matches (removed: no shared bin)
         fbin, row, col = fbin[sel], row[sel], col[sel]
         base = fbin - fbin % width                     # first bin of the row
         out_rows.append(row + start)
         out_cols.append(col)
-        out_vals.append(val[sel])
+        out_vals.append(val[order[sel]])
         out_ranks.append(cum[fbin] - hist[fbin] - cum[base] + hist[base] + within[sel] + 1)
     matches = _Matches(rows=np.concatenate(out_rows), cols=np.concatenate(out_cols),
                        vals=np.concatenate(out_vals), ranks=np.concatenate(out_ranks))
@@ -392,8 +377,6 @@ def evaluate(distmat, q_pids, g_pids, q_cams, g_cams, protocol: str = "sysu",
     distmat, q_pids, g_pids, q_cams, g_cams = _check(
         distmat, q_pids, g_pids, q_cams, g_cams, protocol, max_rank)
     nq, ng = distmat.shape
-    if distmat.dtype not in (np.float32, np.float64):      # integers, float16, bool
-        distmat = distmat.astype(np.float64)
     # Row blocks of a column-major matrix (e.g. ``d[:, cols]`` of a C-ordered one) are strided
     # and ``take`` along rows is very slow on it: one transposing copy instead.
     distmat = np.ascontiguousarray(distmat)
