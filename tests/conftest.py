@@ -30,3 +30,12 @@ def synth_regdb_root(tmp_path_factory):
 
     return generate(tmp_path_factory.mktemp("synth_regdb"), "regdb", SynthConfig(**SMALL_SYNTH),
                     force=True)
+
+
+@pytest.fixture(scope="session")
+def synth_llcm_root(tmp_path_factory):
+    """An LLCM-layout synthetic dataset ({train,test}_{vis,nir}/camN/, idx/ lists)."""
+    from vireid.datasets.synth import SynthConfig, generate
+
+    return generate(tmp_path_factory.mktemp("synth_llcm"), "llcm", SynthConfig(**SMALL_SYNTH),
+                    force=True)

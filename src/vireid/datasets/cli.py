@@ -69,7 +69,7 @@ def index_command(
 
 @data_app.command("synth")
 def synth_command(
-    layout: str = typer.Option("sysu", "--layout", help="Folder layout to imitate: sysu or regdb."),
+    layout: str = typer.Option("sysu", "--layout", help="Folder layout to imitate: sysu, regdb or llcm."),
     out: Path = typer.Option(..., "--out", help="Output folder (must be empty unless --force)."),
     ids: int = typer.Option(60, "--ids", help="Number of identities."),
     images_per_camera: int = typer.Option(6, "--images-per-camera", help="Images per identity and camera."),

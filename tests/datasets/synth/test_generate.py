@@ -18,7 +18,7 @@ def _files(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-@pytest.mark.parametrize("layout", ["sysu", "regdb"])
+@pytest.mark.parametrize("layout", ["sysu", "regdb", "llcm"])
 def test_same_seed_gives_byte_identical_files_and_another_seed_differs(tmp_path, layout):
     a = _files(generate(tmp_path / "a", layout, SynthConfig(**TINY, seed=3)))
     b = _files(generate(tmp_path / "b", layout, SynthConfig(**TINY, seed=3)))
@@ -26,7 +26,8 @@ def test_same_seed_gives_byte_identical_files_and_another_seed_differs(tmp_path,
     assert a == b
     assert "reference_captions.parquet" in a and "synth.json" in a
     jpgs = [k for k in a if k.endswith(".jpg")]
-    assert all(a[k] != c[k] for k in jpgs)
+    assert all(a[k] != c[k] for k in jpgs if k in c)     # LLCM: the seed also picks cameras
+    assert a != c
 
 
 def test_sysu_output_passes_check_with_every_image_indexed(synth_sysu_root):
@@ -41,6 +42,29 @@ def test_regdb_output_passes_check_for_every_trial(synth_regdb_root):
         assert report.ok, report.problems
         assert report.identities == {("train", "visible"): 12, ("train", "infrared"): 12,
                                      ("test", "visible"): 12, ("test", "infrared"): 12}
+
+
+def test_llcm_output_passes_check_with_two_cameras_per_identity_and_modality(synth_llcm_root):
+    report = check_dataset("llcm", synth_llcm_root)
+    assert report.ok, report.problems
+    assert report.num_images == len(list(Path(synth_llcm_root).rglob("*.jpg"))) == 24 * 2 * 2 * 3
+    rows = build_index("llcm", synth_llcm_root, val_ids=0).to_pylist()
+    cams = {}
+    for r in rows:
+        cams.setdefault((r["pid"], r["modality"]), set()).add(r["camera"])
+    assert all(len(c) == 2 for c in cams.values()) and len(cams) == 24 * 2
+    assert not any(r["modality"] == "infrared" and r["camera"] == 3 for r in rows)   # no NIR cam3
+    test_ids = {int(t) for t in (synth_llcm_root / "idx" / "test_id.txt").read_text().split(",")}
+    assert {r["pid"] for r in rows if r["split"] == "test"} == test_ids and len(test_ids) == round(24 * 0.33)
+
+
+def test_llcm_train_lists_label_identities_in_sorted_pid_order(synth_llcm_root):
+    for name, prefix in (("train_vis.txt", "train_vis/"), ("train_nir.txt", "train_nir/")):
+        lines = (synth_llcm_root / "idx" / name).read_text().splitlines()
+        pairs = [(int(line.split()[0].split("/")[2]), int(line.split()[1])) for line in lines]
+        pids = sorted({p for p, _ in pairs})
+        assert all(label == pids.index(pid) for pid, label in pairs)
+        assert all(line.startswith(prefix) for line in lines)
 
 
 def test_regdb_labels_are_relabelled_per_file_in_sorted_pid_order(synth_regdb_root):

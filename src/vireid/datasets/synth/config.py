@@ -7,8 +7,8 @@ from typing import Literal
 
 from vireid.errors import ConfigError
 
-Layout = Literal["sysu", "regdb"]
-LAYOUTS: tuple[str, ...] = ("sysu", "regdb")
+Layout = Literal["sysu", "regdb", "llcm"]
+LAYOUTS: tuple[str, ...] = ("sysu", "regdb", "llcm")
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class SynthConfig:
     # Share of infrared captions' colour slots that name a colour (always a wrong one):
     # real captioners hallucinate colours on grey infrared images.
     ir_color_error_rate: float = 0.3
-    # SYSU layout: share of identities listed in exp/test_id.txt (RegDB always halves).
+    # SYSU and LLCM layouts: share of identities in the test split (RegDB always halves).
     test_fraction: float = 0.33
     jpeg_quality: int = 92
 

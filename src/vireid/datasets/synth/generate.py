@@ -45,7 +45,7 @@ def _check_out(out: Path, force: bool) -> None:
 
 def generate(out: str | Path, layout: str = "sysu", config: SynthConfig | None = None,
              *, force: bool = False) -> Path:
-    """Write a synthetic benchmark in ``layout`` ("sysu" or "regdb") under ``out``.
+    """Write a synthetic benchmark in ``layout`` ("sysu", "regdb" or "llcm") under ``out``.
 
     The same config (seed included) gives byte-identical files. Returns ``out``.
     """
@@ -62,19 +62,26 @@ def generate(out: str | Path, layout: str = "sysu", config: SynthConfig | None =
     if layout == "sysu":
         specs = layouts.sysu_images(config)
         layouts.write_sysu_splits(out, config)
-    else:
+    elif layout == "regdb":
         specs = layouts.regdb_images(config)
         layouts.write_regdb_trials(out, config, specs)
+    else:
+        specs = layouts.llcm_images(config)
+        layouts.write_llcm_splits(out, config, specs)
 
     styles = {}
     rows = []
     for spec in specs:
-        style = styles.get(spec.camera)
+        key = (spec.camera, spec.infrared)        # LLCM cameras film both modalities
+        style = styles.get(key)
         if style is None:
-            style = styles[spec.camera] = camera_style(spec.camera, spec.infrared, config.seed)
+            style = styles[key] = camera_style(spec.camera, spec.infrared, config.seed)
         person = people[spec.pid]
         # One generator per image: output does not depend on the order of generation.
-        img_rng = np.random.default_rng([config.seed, spec.pid, spec.camera, spec.shot, 7])
+        stream = [config.seed, spec.pid, spec.camera, spec.shot, 7]
+        if layout == "llcm":                       # same camera number in both modalities
+            stream.append(int(spec.infrared))
+        img_rng = np.random.default_rng(stream)
         render = render_infrared if spec.infrared else render_visible
         pixels = render(person, style, config.height, config.width, img_rng)
         _save_jpeg(out / spec.relpath, pixels, config.jpeg_quality)

@@ -1,8 +1,10 @@
 """Where each synthetic image goes and which split files list it, per dataset layout.
 
 The files mimic the real datasets closely enough that the real readers index them:
-SYSU-MM01 (``cam1..cam6/<pid:04d>/<img:04d>.jpg`` + ``exp/*_id.txt``) and RegDB
-(``Visible/<pid>/``, ``Thermal/<pid>/`` + ``idx/{train,test}_{visible,thermal}_{t}.txt``).
+SYSU-MM01 (``cam1..cam6/<pid:04d>/<img:04d>.jpg`` + ``exp/*_id.txt``), RegDB
+(``Visible/<pid>/``, ``Thermal/<pid>/`` + ``idx/{train,test}_{visible,thermal}_{t}.txt``) and
+LLCM (``{train,test}_{vis,nir}/cam<N>/<pid:04d>/`` + ``idx/train_{vis,nir}.txt``,
+``idx/test_id.txt``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ from vireid.datasets.synth.config import SynthConfig
 
 SYSU_INFRARED = (3, 6)
 REGDB_TRIALS = tuple(range(1, 11))
+LLCM_CAMERAS = {False: tuple(range(1, 10)), True: (1, 2, 4, 5, 6, 7, 8, 9)}  # no NIR camera 3
+# Cameras of each modality an LLCM identity appears in: like the real dataset, nobody is
+# seen by every camera, and cameras differ between identities.
+LLCM_CAMERAS_PER_IDENTITY = 2
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,47 @@ def regdb_images(config: SynthConfig) -> list[ImageSpec]:
             specs.append(ImageSpec(f"Visible/{pid}/{pid}_v_{k + 1:02d}.jpg", pid, 1, False, k))
             specs.append(ImageSpec(f"Thermal/{pid}/{pid}_t_{k + 1:02d}.jpg", pid, 2, True, k))
     return specs
+
+
+def _test_ids(config: SynthConfig, salt: int) -> list[int]:
+    rng = np.random.default_rng([config.seed, salt])
+    pids = np.array(pids_for(config))
+    rng.shuffle(pids)
+    return sorted(int(p) for p in pids[:max(2, round(config.ids * config.test_fraction))])
+
+
+def llcm_images(config: SynthConfig) -> list[ImageSpec]:
+    """Training images under ``train_{vis,nir}/``, test images under ``test_{vis,nir}/``;
+    each identity in :data:`LLCM_CAMERAS_PER_IDENTITY` cameras of each modality."""
+    test = set(llcm_test_ids(config))
+    specs = []
+    for pid in pids_for(config):
+        split = "test" if pid in test else "train"
+        rng = np.random.default_rng([config.seed, pid, 713])
+        for infrared, folder in ((False, "vis"), (True, "nir")):
+            cams = sorted(int(c) for c in rng.choice(LLCM_CAMERAS[infrared], LLCM_CAMERAS_PER_IDENTITY,
+                                                      replace=False))
+            specs.extend(ImageSpec(f"{split}_{folder}/cam{cam}/{pid:04d}/{pid:04d}_c{cam:02d}_{k + 1:02d}.jpg",
+                                   pid, cam, infrared, k)
+                         for cam in cams for k in range(config.images_per_camera))
+    return specs
+
+
+def llcm_test_ids(config: SynthConfig) -> list[int]:
+    return _test_ids(config, 2023)
+
+
+def write_llcm_splits(out: Path, config: SynthConfig, images: list[ImageSpec]) -> None:
+    """idx/test_id.txt (one comma-separated line) and idx/train_{vis,nir}.txt (path + label,
+    labels 0..N-1 in sorted training-pid order, as the real lists)."""
+    test = llcm_test_ids(config)
+    _write_text(out / "idx" / "test_id.txt", ",".join(map(str, test)) + "\n")
+    train = [pid for pid in pids_for(config) if pid not in set(test)]
+    label = {pid: k for k, pid in enumerate(train)}
+    for name, infrared in (("train_vis.txt", False), ("train_nir.txt", True)):
+        lines = [f"{spec.relpath} {label[spec.pid]}" for spec in images
+                 if spec.infrared == infrared and spec.pid in label]
+        _write_text(out / "idx" / name, "\n".join(lines) + "\n")
 
 
 def _write_text(path: Path, text: str) -> None:
