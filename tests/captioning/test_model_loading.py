@@ -94,3 +94,55 @@ def test_4bit_nf4_loading_and_generation_on_cpu(tiny_model, caplog):
                               {"max_new_tokens": 5, "do_sample": False}, loaded.device)
     assert len(captions) == 1 and captions[0]
     image.unlink()
+
+
+def _online_with_empty_cache(monkeypatch, tmp_path):
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    import huggingface_hub.constants as hc
+
+    monkeypatch.setattr(hc, "HF_HUB_CACHE", str(tmp_path / "hub-cache"))
+
+
+@pytest.mark.parametrize("failure, expected", [
+    (ConnectionError("Name or service not known"), r"cannot be reached \(ConnectionError: Name or service"),
+    ("missing", r"has no model of that name"),
+    ("gated", r"is gated on the hub"),
+])
+def test_uncached_hub_model_online_fails_at_once_with_the_reason(monkeypatch, tmp_path, failure, expected):
+    # a single metadata request replaces minutes of download retries without network
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
+
+    _online_with_empty_cache(monkeypatch, tmp_path)
+    calls = []
+
+    def model_info(self, repo_id, timeout=None, **kwargs):
+        calls.append((repo_id, timeout))
+        if failure == "missing":
+            raise RepositoryNotFoundError("404", response=_response(404))
+        if failure == "gated":
+            raise GatedRepoError("403", response=_response(403))
+        raise failure
+
+    monkeypatch.setattr(HfApi, "model_info", model_info)
+    with pytest.raises(ModelNotFoundError, match=expected) as info:
+        resolve_model("llava-hf/llava-1.5-7b-hf")
+    assert calls == [("llava-hf/llava-1.5-7b-hf", 10.0)]
+    assert str(tmp_path / "hub-cache") in str(info.value)
+
+
+def test_uncached_hub_model_online_is_left_to_from_pretrained_when_the_hub_knows_it(monkeypatch, tmp_path):
+    from huggingface_hub import HfApi
+
+    _online_with_empty_cache(monkeypatch, tmp_path)
+    monkeypatch.setattr(HfApi, "model_info", lambda self, repo_id, timeout=None, **kw: object())
+    source = resolve_model("llava-hf/llava-1.5-7b-hf")
+    assert source.path is None and source.load_from == "llava-hf/llava-1.5-7b-hf"
+
+
+def _response(status: int):
+    from types import SimpleNamespace
+
+    # the two attributes huggingface_hub's HTTP errors read from a response
+    return SimpleNamespace(status_code=status, headers={}, request=None)

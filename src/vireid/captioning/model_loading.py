@@ -15,6 +15,8 @@ from vireid.fingerprint import hash_strings
 
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf")
 _COMMIT_RE = re.compile(r"[0-9a-f]{40}")
+# Seconds for the one metadata request that checks an uncached model can be downloaded.
+_HUB_PROBE_TIMEOUT_S = 10.0
 
 
 class ModelNotFoundError(VireidError):
@@ -100,7 +102,37 @@ def resolve_model(name: str) -> ModelSource:
             f"is set. Download it on a connected machine first (e.g. `huggingface-cli download "
             f"{name}`) and copy the cache, or pass --model DIR with a saved checkpoint."
         )
+    _probe_hub(name)
     return ModelSource(name=name, path=None, revision=None)
+
+
+def _probe_hub(name: str) -> None:
+    """Fail in a second, with the reason, when an uncached model cannot be downloaded.
+
+    Without this, ``from_pretrained`` on a machine without network retries for minutes
+    (measured: 2 min 27 s) before a generic error; one metadata request tells at once whether
+    the hub is unreachable, the repository missing, or gated.
+    """
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, RepositoryNotFoundError
+
+    not_cached = f"model {name!r} is not in the Hugging Face cache ({_hub_cache_dir()})"
+    try:
+        HfApi().model_info(name, timeout=_HUB_PROBE_TIMEOUT_S)
+    except GatedRepoError:
+        raise ModelNotFoundError(f"{not_cached} and is gated on the hub: accept its licence on "
+                                 f"huggingface.co and log in (`huggingface-cli login`)") from None
+    except RepositoryNotFoundError:
+        raise ModelNotFoundError(f"{not_cached} and the hub has no model of that name "
+                                 f"(check the spelling, or pass --model DIR)") from None
+    except HfHubHTTPError as exc:
+        raise ModelNotFoundError(f"{not_cached} and the hub refused: {str(exc).splitlines()[0]}") from None
+    except Exception as exc:  # connection errors: the HTTP client's own exception types
+        raise ModelNotFoundError(
+            f"{not_cached} and the hub cannot be reached ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}). Download it on a connected "
+            f"machine (`huggingface-cli download {name}`) and copy the cache, or pass --model DIR "
+            f"with a saved checkpoint; set HF_HUB_OFFLINE=1 to never contact the hub.") from None
 
 
 def _quiet_bitsandbytes() -> None:
