@@ -74,3 +74,8 @@ def test_regdb_needs_a_trial():
     with pytest.raises(ConfigError, match="data.trial"):
         resolve_config("eees", overrides=["data.dataset='regdb'"])
     assert resolve_config("eees", overrides=["data.dataset='regdb'", "data.trial=3"]).data.trial == 3
+
+
+def test_cvsc_partners_beyond_the_sampled_images_per_identity_is_a_config_error():
+    with pytest.raises(ConfigError, match=r"sampler.per_modality: .*loss.m=4 .* at least 5 per identity, got 4"):
+        resolve_config("eees", overrides=["loss.m=4"])

@@ -183,6 +183,15 @@ def test_cvsc_partners_share_identity_exclude_self_and_are_reproducible():
     assert len(draws) > 1  # really random across seeds
 
 
+def test_cvsc_partners_are_uniform_over_the_identitys_other_rows():
+    labels = torch.tensor([5, 5, 5, 5, 8, 8, 8])
+    gen = torch.Generator().manual_seed(0)
+    picks = torch.stack([cvsc_partners(labels, 2, gen) for _ in range(600)])    # [600, 7, 2]
+    counts = torch.bincount(picks[:, 0].flatten(), minlength=7)      # row 0's partners
+    assert counts[0] == 0 and counts[4:].sum() == 0
+    assert all(abs(int(c) - 400) < 60 for c in counts[1:4])          # 2 of 3 others: 400 each
+
+
 def test_cvsc_fuse_is_mean_with_partners_eq6_and_same_draw_for_text():
     labels = torch.tensor([0, 0, 1, 1, 1])
     f = torch.randn(5, 4)

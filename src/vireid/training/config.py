@@ -97,6 +97,11 @@ class TrainConfig:
             raise ConfigError(f"data.dataset: one of {', '.join(DATASETS)}, got {self.data.dataset!r}")
         if self.data.dataset == "regdb" and not self.data.index and not self.data.trial:
             raise ConfigError("data.trial: RegDB trains one model per trial; give --trial 1..10")
+        if self.loss.use_cvsc and self.sampler.per_modality < self.loss.m + 1:
+            raise ConfigError(
+                f"sampler.per_modality: CVSC fuses every image with loss.m={self.loss.m} others of "
+                f"its identity and modality, so batches need at least {self.loss.m + 1} per "
+                f"identity, got {self.sampler.per_modality}")
         if self.loss.use_ise != (self.method == "ise"):
             raise ConfigError(f"loss.use_ise: the {self.method} method "
                               f"{'needs' if self.method == 'ise' else 'does not use'} learned prompts")

@@ -10,31 +10,31 @@ from vireid.errors import VireidError
 def cvsc_partners(labels: torch.Tensor, m: int, generator: torch.Generator | None = None) -> torch.Tensor:
     """Draw, for every row, M other rows with the same label (without replacement).
 
-    Returns a [N, M] long tensor of row indices. Drawing once and reusing the indices for
-    both the image and the text features keeps fused image i and fused caption i built from
-    the same views, as Eq. 6-7 require. The draw depends only on ``labels``, ``m`` and the
-    generator state, so a seeded generator reproduces it. Raises VireidError if an identity
-    has fewer than M+1 rows.
+    Returns a [N, M] long tensor of row indices on ``labels``' device. Drawing once and
+    reusing the indices for both the image and the text features keeps fused image i and
+    fused caption i built from the same views, as Eq. 6-7 require. Each row gets an
+    independent uniform random key per candidate (from ``generator``, a CPU generator) and
+    keeps the M same-label rows with the smallest keys: a uniform M-subset, drawn for all
+    rows at once. The draw depends only on ``labels``, ``m`` and the generator state, so a
+    seeded generator reproduces it. Raises VireidError if an identity has fewer than M+1 rows.
     """
     if m < 0:
         raise VireidError(f"CVSC: the number of cross-view partners M must be >= 0, got {m}")
     n = labels.shape[0]
-    partners = torch.empty((n, m), dtype=torch.long)
     if m == 0:
-        return partners.to(labels.device)
-    labels_cpu = labels.detach().cpu()
-    for label in torch.unique(labels_cpu):
-        rows = torch.nonzero(labels_cpu == label).flatten()
-        if len(rows) < m + 1:
-            raise VireidError(
-                f"CVSC: identity label {int(label)} has {len(rows)} sample(s) in this modality of the batch; "
-                f"M={m} needs at least {m + 1} (sample more images per identity or lower M)"
-            )
-        for row in rows.tolist():
-            others = rows[rows != row]
-            pick = torch.randperm(len(others), generator=generator)[:m]
-            partners[row] = others[pick]
-    return partners.to(labels.device)
+        return torch.empty((n, 0), dtype=torch.long, device=labels.device)
+    values, counts = torch.unique(labels.detach().cpu(), return_counts=True)
+    if bool((counts < m + 1).any()):
+        label, count = next((int(v), int(c)) for v, c in zip(values, counts) if c < m + 1)
+        raise VireidError(
+            f"CVSC: identity label {label} has {count} sample(s) in this modality of the batch; "
+            f"M={m} needs at least {m + 1} (sample more images per identity or lower M)"
+        )
+    keys = torch.rand((n, n), generator=generator).to(labels.device, non_blocking=True)
+    others = labels[:, None] != labels[None, :]
+    others.fill_diagonal_(True)
+    keys = keys.masked_fill(others, 2.0)              # only same-label rows have keys < 1
+    return keys.topk(m, dim=1, largest=False).indices
 
 
 def cvsc_fuse(
