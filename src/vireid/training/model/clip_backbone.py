@@ -8,9 +8,11 @@ naming every place that was searched.
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import open_clip
@@ -112,6 +114,27 @@ def _load_torchscript_weights(model, path: str) -> None:
     model.load_state_dict(state, strict=True)
 
 
+class _DropRandomInitWarning(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("No pretrained weights loaded")
+
+
+@contextmanager
+def _random_init_expected(expected: bool):
+    """Silence open_clip's "No pretrained weights loaded ... initialized randomly" warning
+    while the weights are deliberately absent (``pretrained = "none"``, or TorchScript weights
+    loaded right after): a warning users should not learn to ignore."""
+    if not expected:
+        yield
+        return
+    root, quiet = logging.getLogger(), _DropRandomInitWarning()
+    root.addFilter(quiet)
+    try:
+        yield
+    finally:
+        root.removeFilter(quiet)
+
+
 def create_clip(cfg: ModelConfig):
     """The open_clip CLIP model described by ``cfg`` (weights loaded when resolved)."""
     register_model_configs()
@@ -121,13 +144,14 @@ def create_clip(cfg: ModelConfig):
     torchscript = weights is not None and _is_torchscript(weights)
     try:
         # State-dict files (open_clip, Hugging Face) load inside open_clip's own factory.
-        model = open_clip.create_model(
-            cfg.name,
-            pretrained=None if torchscript else weights,
-            force_quick_gelu=cfg.quick_gelu,
-            cache_dir=cfg.cache_dir,
-            require_pretrained=weights is not None and not torchscript,
-        )
+        with _random_init_expected(weights is None or torchscript):
+            model = open_clip.create_model(
+                cfg.name,
+                pretrained=None if torchscript else weights,
+                force_quick_gelu=cfg.quick_gelu,
+                cache_dir=cfg.cache_dir,
+                require_pretrained=weights is not None and not torchscript,
+            )
         if torchscript:
             _load_torchscript_weights(model, weights)
     except (RuntimeError, pickle.UnpicklingError, EOFError, KeyError, ValueError, OSError) as exc:
