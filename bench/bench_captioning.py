@@ -77,48 +77,6 @@ def cpu_part(size: str) -> dict[str, Any]:
     return results
 
 
-def _llava_7b_shaped(out_dir: Path) -> Path:
-    """Save a random-weight llava-1.5-7b-shaped checkpoint + offline processor to out_dir."""
-    import torch
-    from transformers import (
-        CLIPImageProcessor,
-        CLIPVisionConfig,
-        LlamaConfig,
-        LlavaConfig,
-        LlavaForConditionalGeneration,
-        LlavaProcessor,
-    )
-
-    from vireid.captioning.prompts import LLAVA_CHAT_TEMPLATE
-    from vireid.captioning.tiny import IMAGE_TOKEN, _build_tokenizer
-
-    tokenizer = _build_tokenizer()
-    vision = CLIPVisionConfig(hidden_size=1024, intermediate_size=4096, num_hidden_layers=24,
-                              num_attention_heads=16, image_size=336, patch_size=14,
-                              projection_dim=768, hidden_act="quick_gelu")
-    text = LlamaConfig(vocab_size=32064, hidden_size=4096, intermediate_size=11008,
-                       num_hidden_layers=32, num_attention_heads=32, num_key_value_heads=32,
-                       max_position_embeddings=4096, rms_norm_eps=1e-5,
-                       pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
-                       eos_token_id=tokenizer.eos_token_id)
-    config = LlavaConfig(vision_config=vision, text_config=text,
-                         image_token_index=tokenizer.convert_tokens_to_ids(IMAGE_TOKEN),
-                         vision_feature_layer=-2, vision_feature_select_strategy="default",
-                         projector_hidden_act="gelu")
-    with torch.device("cuda"):
-        model = LlavaForConditionalGeneration(config).to(torch.bfloat16)
-    model.save_pretrained(out_dir)
-    del model
-    torch.cuda.empty_cache()
-    processor = LlavaProcessor(
-        image_processor=CLIPImageProcessor(size={"shortest_edge": 336},
-                                           crop_size={"height": 336, "width": 336}),
-        tokenizer=tokenizer, patch_size=14, vision_feature_select_strategy="default",
-        chat_template=LLAVA_CHAT_TEMPLATE, image_token=IMAGE_TOKEN, num_additional_image_tokens=1)
-    processor.save_pretrained(out_dir)
-    return out_dir
-
-
 def gpu_part(size: str) -> dict[str, Any]:
     import torch
     from PIL import Image
@@ -130,12 +88,15 @@ def gpu_part(size: str) -> dict[str, Any]:
     from vireid.captioning.generate import generate_batch
     from vireid.captioning.model_loading import load_captioner, resolve_model
     from vireid.captioning.prompts import DEFAULT_INSTRUCTION, build_prompt
+    from vireid.captioning.tiny import build_random_llava
 
     batch_sizes = (1, 8, 32) if size == "short" else (1, 2, 4, 8, 16, 32, 64)
     generation = {"max_new_tokens": NEW_TOKENS, "min_new_tokens": NEW_TOKENS, "do_sample": False}
     results: dict[str, Any] = {"new_tokens": NEW_TOKENS, "gpu": torch.cuda.get_device_name(0)}
     with tempfile.TemporaryDirectory() as tmp:
-        model_dir = _llava_7b_shaped(Path(tmp) / "llava-7b-random")
+        model_dir = build_random_llava(Path(tmp) / "llava-7b-random", "llava-1.5-7b", device="cuda",
+                                       dtype=torch.bfloat16)
+        torch.cuda.empty_cache()
         image = Path(tmp) / "person.png"
         Image.new("RGB", (64, 128), (120, 80, 40)).save(image)
         for quantization in ("none", "4bit"):

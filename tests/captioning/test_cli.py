@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from vireid.captioning.cli import captions_app
 from vireid.captioning.runner import run_captioning
+from vireid.errors import VireidError
 from vireid.manifests import read_manifest, to_table, write_manifest
 
 from .conftest import write_images
@@ -94,3 +95,14 @@ def test_dataset_option_captions_the_training_images_of_a_sysu_layout(synth_sysu
     assert table.num_rows == 6
     assert set(table.column("image_id").to_pylist()) <= {
         f"sysu:{p.relative_to(synth_sysu_root).as_posix()}" for p in synth_sysu_root.rglob("*.jpg")}
+
+
+def test_tiny_model_writes_a_loadable_checkpoint_and_rejects_unknown_sizes(tmp_path):
+    from vireid.cli import app
+
+    ok = CliRunner().invoke(app, ["captions", "tiny-model", str(tmp_path / "m")])
+    assert ok.exit_code == 0 and (tmp_path / "m" / "config.json").is_file()
+    bad = CliRunner().invoke(app, ["captions", "tiny-model", str(tmp_path / "x"), "--size", "13b"])
+    assert isinstance(bad.exception, VireidError)      # main() prints it in one line, exit 2
+    assert "--size: one of tiny, llava-1.5-7b" in str(bad.exception)
+    assert not (tmp_path / "x").exists()

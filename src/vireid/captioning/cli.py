@@ -8,7 +8,7 @@ import typer
 
 from vireid.captioning.config import DEFAULT_MAX_NEW_TOKENS, DEFAULT_MODEL, CaptionConfig
 from vireid.captioning.prompts import DEFAULT_INSTRUCTION
-from vireid.errors import ConfigError
+from vireid.errors import ConfigError, VireidError
 
 HELP = (
     "Caption pedestrian images with LLaVA into a Parquet caption manifest.\n\n"
@@ -111,11 +111,20 @@ def merge_cmd(directory: Path = typer.Argument(..., help="A captions output fold
 
 @captions_app.command("tiny-model")
 def tiny_model_cmd(out: Path = typer.Argument(..., help="Folder to write the model to."),
-                   seed: int = typer.Option(0, "--seed")) -> None:
-    """Write a tiny random-weight LLaVA (for demos and tests; use it with --model OUT)."""
-    from vireid.captioning.tiny import build_tiny_llava
+                   seed: int = typer.Option(0, "--seed"),
+                   size: str = typer.Option("tiny", "--size",
+                                            help="tiny (CPU, seconds) or llava-1.5-7b (real shapes, "
+                                                 "bfloat16 on --device; for GPU throughput tests)."),
+                   device: str = typer.Option("cpu", "--device", help="Where the weights are created.")) -> None:
+    """Write a random-weight LLaVA (for demos, tests and benchmarks; use it with --model OUT)."""
+    import torch
 
-    typer.echo(str(build_tiny_llava(out, seed=seed)))
+    from vireid.captioning.tiny import RANDOM_LLAVA_SIZES, build_random_llava
+
+    if size not in RANDOM_LLAVA_SIZES:
+        raise VireidError(f"--size: one of {', '.join(RANDOM_LLAVA_SIZES)}, got {size!r}")
+    dtype = torch.bfloat16 if size != "tiny" else None
+    typer.echo(str(build_random_llava(out, size, seed=seed, device=device, dtype=dtype)))
 
 
 def register(app: typer.Typer) -> None:
