@@ -53,11 +53,16 @@ def regdb_images(config: SynthConfig) -> list[ImageSpec]:
     return specs
 
 
-def _test_ids(config: SynthConfig, salt: int) -> list[int]:
+def _shuffled_pids(config: SynthConfig, salt: int) -> list[int]:
     rng = np.random.default_rng([config.seed, salt])
     pids = np.array(pids_for(config))
     rng.shuffle(pids)
-    return sorted(int(p) for p in pids[:max(2, round(config.ids * config.test_fraction))])
+    return [int(p) for p in pids]
+
+
+def _num_test(config: SynthConfig) -> int:
+    """Test identities of the SYSU and LLCM layouts (RegDB halves every trial)."""
+    return max(2, round(config.ids * config.test_fraction))
 
 
 def llcm_images(config: SynthConfig) -> list[ImageSpec]:
@@ -78,7 +83,7 @@ def llcm_images(config: SynthConfig) -> list[ImageSpec]:
 
 
 def llcm_test_ids(config: SynthConfig) -> list[int]:
-    return _test_ids(config, 2023)
+    return sorted(_shuffled_pids(config, 2023)[:_num_test(config)])
 
 
 def write_llcm_splits(out: Path, config: SynthConfig, images: list[ImageSpec]) -> None:
@@ -104,12 +109,9 @@ def write_sysu_splits(out: Path, config: SynthConfig) -> dict[str, list[int]]:
     As in the real dataset, val_id is a slice of the training identities (about a quarter);
     readers merge it back into training.
     """
-    rng = np.random.default_rng([config.seed, 2024])
-    pids = np.array(pids_for(config))
-    rng.shuffle(pids)
-    n_test = max(2, round(config.ids * config.test_fraction))
-    test = sorted(int(p) for p in pids[:n_test])
-    training = [int(p) for p in pids[n_test:]]
+    pids = _shuffled_pids(config, 2024)
+    test = sorted(pids[:_num_test(config)])
+    training = pids[_num_test(config):]
     n_val = len(training) // 4
     splits = {"train": sorted(training[n_val:]), "val": sorted(training[:n_val]), "test": test}
     for name, ids in splits.items():
