@@ -47,3 +47,10 @@ def write_json(path: str | Path, obj: Any) -> Path:
     """Write ``obj`` as indented JSON, atomically."""
     text = json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n"
     return write_atomic(path, lambda tmp: tmp.write_text(text))
+
+
+def copy_atomic(src: str | Path, dst: str | Path) -> Path:
+    """Copy ``src`` to ``dst`` so that ``dst`` is either the old file or the whole new one."""
+    import shutil
+
+    return write_atomic(dst, lambda tmp: shutil.copyfile(src, tmp))

@@ -1,6 +1,6 @@
 """A tiny encoder that honours the model <-> evaluation contract (docs/architecture.md):
 ``image_size``, ``pixel_mean``, ``pixel_std`` and ``encode_image(images, modality)`` returning
-``pooled`` / ``bn`` / ``proj``. A test double for ``vireid.training.inference.ReIDModel``."""
+``pooled`` / ``bn`` / ``proj``. A test double for ``vireid.models.store.ReIDModel``."""
 
 import torch
 from torch import nn

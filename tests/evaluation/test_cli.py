@@ -64,12 +64,12 @@ def test_features_missing_a_protocol_image_names_it(monkeypatch, capsys, tiny_sy
 
 def test_checkpoint_mode_saves_features_that_reproduce_the_results(monkeypatch, capsys, tiny_regdb_root,
                                                                    tmp_path):
-    # Stand-in for vireid.training.inference (heavy to import): same load_model contract.
+    # Stand-in for vireid.models.store (heavy to import): same load_model contract.
     ckpt = tmp_path / "model.pt"
     ckpt.write_bytes(b"weights")
-    fake = types.ModuleType("vireid.training.inference")
+    fake = types.ModuleType("vireid.models.store")
     fake.load_model = lambda path, device="cpu": FakeEncoder()
-    monkeypatch.setitem(sys.modules, "vireid.training.inference", fake)
+    monkeypatch.setitem(sys.modules, "vireid.models.store", fake)
     common = ("--dataset", "regdb", "--root", tiny_regdb_root, "--trial", 1)
     code, _, err = run_cli(monkeypatch, capsys, *common, "--checkpoint", ckpt, "--workers", 0,
                            "--out", tmp_path / "a", "--save-features", tmp_path / "f.npz")

@@ -29,7 +29,7 @@ def run_preset(preset: str, root: Path, cache_dir: Path, work: Path) -> dict:
     from vireid.training.config import resolve_config
     from vireid.training.engine import Trainer
 
-    cfg = resolve_config(preset, overrides=_overrides(root, cache_dir) + ["prompt.epochs=1"])
+    cfg = resolve_config(preset, overrides=_overrides(root, cache_dir) + ["eees.prompt.epochs=1"])
     steps: list[dict[str, float]] = []
     account = Trainer._account
 

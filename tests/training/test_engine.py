@@ -7,8 +7,8 @@ import torch
 
 from vireid.training.checkpoint import load_checkpoint
 from vireid.training.engine import NonFiniteLossError, ResumeError, train
-from vireid.training.inference import load_model
-from vireid.training.losses import EEESLoss
+from vireid.models.store import load_model
+from vireid.losses import EEESLoss
 from vireid.training.train_log import read_jsonl
 
 PRESETS = ["tiny-baseline", "tiny-ise", "tiny-ese", "tiny-ese-cvsc", "tiny-ese-cmsp", "tiny-eees"]

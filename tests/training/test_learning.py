@@ -16,7 +16,7 @@ from vireid.evaluation.features import extract_features
 from vireid.evaluation.retrieval import cosine_distance
 from vireid.training.config import resolve_config
 from vireid.training.engine import train
-from vireid.training.inference import load_model
+from vireid.models.store import load_model
 
 TRIALS = range(10)
 

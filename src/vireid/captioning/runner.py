@@ -24,7 +24,7 @@ from vireid.captioning.summary import manifest_summary
 from vireid.errors import VireidError
 from vireid.fingerprint import canonical_json, hash_json, hash_strings, provenance
 from vireid.manifests import IMAGE_INDEX_SCHEMA
-from vireid.manifests.tokens import clip_token_count, is_truncated
+from vireid.tokenizer import token_count, is_truncated
 
 Log = Callable[[str], None]
 
@@ -167,7 +167,7 @@ def _caption(pending: list[dict[str, Any]], root: Path, out: Path, config: Capti
 
     def row(i: int, caption: str | None, error: str | None) -> dict[str, Any]:
         r = pending[i]
-        tokens = None if caption is None else clip_token_count(caption)
+        tokens = None if caption is None else token_count(caption)
         return {"image_id": r["image_id"], "dataset": r["dataset"], "path": r["path"],
                 "modality": r["modality"], "pid": r["pid"], "camera": r["camera"],
                 "caption": caption, "num_tokens": tokens, "truncated": is_truncated(tokens),

@@ -1,6 +1,9 @@
-"""Evaluate a trained checkpoint: load the model, extract each needed test image once, run
-the protocol. The model comes from ``vireid.training.inference.load_model`` (imported here,
-lazily, so the evaluation package works without the training stage for saved features)."""
+"""Evaluate a trained checkpoint: the one "load checkpoint -> extract features -> evaluate"
+path shared by ``vireid eval``, the pipeline and the benchmarks.
+
+The network comes from ``vireid.models`` (``model_from_state``), never from the training
+package: evaluation needs nothing of training but the checkpoint file.
+"""
 
 from __future__ import annotations
 
@@ -14,18 +17,41 @@ from vireid.evaluation.store import FeatureTable
 from vireid.fingerprint import hash_file
 
 
+def training_record(state: dict[str, Any]) -> dict[str, Any]:
+    """What produced a checkpoint, for results.json: method, epoch, seed, selection, data."""
+    cfg = state.get("train_config") or {}
+    data = cfg.get("data") or {}
+    best = state.get("best") or {}
+    selection = (f"best {best.get('metric')} on held-out training ids (epoch {best.get('epoch')})"
+                 if best and best.get("epoch") == state.get("epoch") else f"epoch {state.get('epoch')}")
+    return {"method": cfg.get("method"), "preset": cfg.get("preset"), "epoch": state.get("epoch"),
+            "seed": (cfg.get("run") or {}).get("seed"), "selection": selection,
+            "trained_on": {"dataset": data.get("dataset"), "trial": data.get("trial") or None},
+            "layout_version": state.get("version")}
+
+
 def load_checkpoint_model(checkpoint: str | Path, device: str = "cpu") -> tuple[Any, dict[str, Any]]:
-    """``(model, {"checkpoint", "checkpoint_sha256"})``; a missing or unreadable file is a
+    """``(model, meta)``: the network in eval mode on ``device``, and what produced it
+    (checkpoint path and sha256, :func:`training_record`). A missing or unreadable file is a
     VireidError naming it (never a silently random model)."""
+    from vireid.models.store import load_checkpoint, model_from_state
+
     if not Path(checkpoint).is_file():
         raise EvaluationError(f"{checkpoint}: checkpoint not found")
-    try:
-        from vireid.training.inference import load_model
-    except ImportError as exc:
-        raise EvaluationError(f"cannot load {checkpoint}: the training stage's model loader is "
-                              f"unavailable ({exc})") from None
-    model = load_model(checkpoint, device)
-    return model, {"checkpoint": str(checkpoint), "checkpoint_sha256": hash_file(checkpoint)}
+    state = load_checkpoint(checkpoint)
+    model = model_from_state(state, checkpoint).to(device)
+    meta = {"checkpoint": str(checkpoint), "checkpoint_sha256": hash_file(checkpoint),
+            "training": training_record(state)}
+    return model, meta
+
+
+def check_trained_trial(meta: dict[str, Any], dataset: str, regdb_trial: int | None) -> None:
+    """RegDB tests trial T's model on trial T only: another trial's test ids were its training ids."""
+    trained = (meta.get("training") or {}).get("trained_on") or {}
+    if dataset == "regdb" and trained.get("dataset") == "regdb" and trained.get("trial") not in (None, regdb_trial):
+        raise EvaluationError(f"{meta.get('checkpoint')}: trained on RegDB trial {trained['trial']}, evaluated "
+                              f"on trial {regdb_trial}: that trial's test identities include this model's "
+                              f"training identities. Evaluate with --trial {trained['trial']}")
 
 
 def extract_table(model: Any, dataset: str, root: str | Path, *, trials: int = 10,
@@ -40,16 +66,26 @@ def extract_table(model: Any, dataset: str, root: str | Path, *, trials: int = 1
     return FeatureTable(paths, feats, modalities, {**info, **(meta or {})})
 
 
+def checkpoint_features(checkpoint: str | Path, dataset: str, root: str | Path, *, trials: int = 10,
+                        regdb_trial: int | None = None, feature: str = "concat", flip: bool = True,
+                        batch_size: int = 64, num_workers: int = 0, device: str = "cpu",
+                        allow_other_trial: bool = False) -> FeatureTable:
+    """Load ``checkpoint`` and extract the test features its evaluation needs."""
+    model, meta = load_checkpoint_model(checkpoint, device)
+    if not allow_other_trial:
+        check_trained_trial(meta, dataset, regdb_trial)
+    return extract_table(model, dataset, root, trials=trials, regdb_trial=regdb_trial, feature=feature,
+                         flip=flip, batch_size=batch_size, num_workers=num_workers, device=device, meta=meta)
+
+
 def evaluate_checkpoint(checkpoint: str | Path, dataset: str, root: str | Path, *, trials: int = 10,
                         regdb_trial: int | None = None, feature: str = "concat", flip: bool = True,
                         batch_size: int = 64, num_workers: int = 0, device: str = "cpu",
                         max_rank: int = 20) -> tuple[dict[str, Any], FeatureTable]:
-    """``(results, feature table)`` of ``checkpoint`` on ``dataset``; load_model raises a
-    VireidError naming the path for a missing or unreadable checkpoint."""
-    model, meta = load_checkpoint_model(checkpoint, device)
-    table = extract_table(model, dataset, root, trials=trials, regdb_trial=regdb_trial,
-                          feature=feature, flip=flip, batch_size=batch_size,
-                          num_workers=num_workers, device=device, meta=meta)
+    """``(results, feature table)`` of ``checkpoint`` on ``dataset`` (no files written)."""
+    table = checkpoint_features(checkpoint, dataset, root, trials=trials, regdb_trial=regdb_trial,
+                                feature=feature, flip=flip, batch_size=batch_size,
+                                num_workers=num_workers, device=device)
     results = run_protocol(dataset, root, table, trials=trials, regdb_trial=regdb_trial,
                            max_rank=max_rank)
     return results, table

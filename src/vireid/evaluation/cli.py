@@ -44,11 +44,10 @@ def _table_from_checkpoint(checkpoint: Path, dataset: str, root: Path, *, trials
                            feature: str, flip: bool, batch_size: int, workers: int,
                            device: str) -> FeatureTable:
     # Imported here: torch-heavy, and only needed when a model is evaluated.
-    from vireid.evaluation.checkpoint import extract_table, load_checkpoint_model
+    from vireid.evaluation.checkpoint import checkpoint_features
 
-    model, meta = load_checkpoint_model(checkpoint, device)
-    return extract_table(model, dataset, root, trials=trials, regdb_trial=trial, feature=feature,
-                         flip=flip, batch_size=batch_size, num_workers=workers, device=device, meta=meta)
+    return checkpoint_features(checkpoint, dataset, root, trials=trials, regdb_trial=trial, feature=feature,
+                               flip=flip, batch_size=batch_size, num_workers=workers, device=device)
 
 
 def _load_table(features: Path, dataset: str) -> FeatureTable:

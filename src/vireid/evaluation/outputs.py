@@ -51,6 +51,7 @@ def evaluate_table(table: FeatureTable, dataset: str, root: str | Path, out: str
         "feature": table.meta.get("feature", feature), "flip": table.meta.get("flip", flip),
         "checkpoint": table.meta.get("checkpoint"),
         "checkpoint_sha256": table.meta.get("checkpoint_sha256"),
+        "training": table.meta.get("training"),
         "features_file": str(features_file) if features_file else None,
         "seed": SEED_RULE, "vireid_version": __version__, "provenance": provenance(),
         "results": results,

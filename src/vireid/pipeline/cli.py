@@ -97,8 +97,7 @@ def eval_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial: 
     from vireid.pipeline.stages import eval_stage
 
     layout, root = _context(dataset, root, run, trial)
-    best = layout.best_checkpoint(method)
-    checkpoint = best if best.is_file() else layout.last_checkpoint(method)
+    checkpoint = layout.model_checkpoint(method)
     record = eval_stage(layout, method, dataset, root, checkpoint, trial=trial, trials=trials,
                         device=device, force=force, echo=typer.echo)
     typer.echo(format_table(record["results"]))
@@ -116,7 +115,7 @@ def all_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial: i
     from vireid.training.config import resolve_config
 
     layout, root = _context(dataset, root, run, trial)
-    needs_captions = resolve_config(method).uses_captions
+    needs_captions = bool(resolve_config(method).needs.captions)
     if needs_captions:
         caption_path = _captions(layout, dataset, root, trial, val_ids, captions, model, "4bit", 16, 0, force)
     else:

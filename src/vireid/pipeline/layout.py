@@ -50,6 +50,12 @@ class RunLayout:
     def best_checkpoint(self, method: str) -> Path:
         return self.method_dir(method) / "checkpoints" / "best.pt"
 
+    def model_checkpoint(self, method: str) -> Path:
+        """The checkpoint evaluated for ``method``: best.pt (selected on held-out training ids)
+        when validation produced one, else last.pt (the final epoch)."""
+        best = self.best_checkpoint(method)
+        return best if best.is_file() else self.last_checkpoint(method)
+
     def results_dir(self, method: str) -> Path:
         return self.method_dir(method) / "results"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from vireid import __version__
-from vireid.config import to_dict
+from vireid.atomic import copy_atomic
 from vireid.errors import VireidError
 from vireid.fingerprint import hash_file, hash_strings
 from vireid.manifests import read_manifest, write_manifest
@@ -68,7 +68,7 @@ def captions_stage(run: RunLayout, root: Path, source: str, *, model: str | None
             raise VireidError(f"{reference}: no reference captions (only `vireid data synth` "
                               f"datasets have them); use --captions llava or a manifest path")
         run_stage("captions", run.stamps, {"reference": hash_file(reference), "vireid": __version__},
-                  [run.captions], lambda: _copy(reference, run.captions), force=force, echo=echo)
+                  [run.captions], lambda: copy_atomic(reference, run.captions), force=force, echo=echo)
         return run.captions
 
     from vireid.captioning.config import CaptionConfig
@@ -88,18 +88,11 @@ def captions_stage(run: RunLayout, root: Path, source: str, *, model: str | None
     return run.captions
 
 
-def _copy(src: Path, dst: Path) -> None:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.name}.tmp")
-    shutil.copyfile(src, tmp)
-    tmp.replace(dst)
-
-
 def train_stage(run: RunLayout, preset: str, dataset: str, root: Path, *, method_dir: str | None = None,
                 trial: int | None = None, captions: Path | None = None,
                 overrides: Sequence[str] = (), force: bool = False, echo: Echo = print) -> Path:
     """Train ``preset`` on the run's index (+ captions); returns the checkpoint to evaluate."""
-    from vireid.training.config import resolve_config
+    from vireid.training.config import config_dict, resolve_config
     from vireid.training.engine import train
 
     name = method_dir or preset
@@ -107,13 +100,14 @@ def train_stage(run: RunLayout, preset: str, dataset: str, root: Path, *, method
     if trial:
         data["trial"] = trial
     cfg = resolve_config(preset, None, list(overrides), {"data": data})
-    if cfg.uses_captions:
+    uses_captions = bool(cfg.needs.captions)
+    if uses_captions:
         if captions is None:
             raise VireidError(f"preset {preset} trains on captions: run the captions stage first "
                               f"(make captions) or pass a caption manifest")
         cfg.data.captions = [str(captions)]
-    inputs = {"index": hash_file(run.index), "config": to_dict(cfg), "vireid": __version__,
-              "captions": hash_file(captions) if cfg.uses_captions and captions else None}
+    inputs = {"index": hash_file(run.index), "config": config_dict(cfg), "vireid": __version__,
+              "captions": hash_file(captions) if uses_captions and captions else None}
     out = run.method_dir(name)
 
     def fit() -> None:
@@ -122,8 +116,7 @@ def train_stage(run: RunLayout, preset: str, dataset: str, root: Path, *, method
         train(cfg, out)
 
     run_stage(f"train-{name}", run.stamps, inputs, [run.last_checkpoint(name)], fit, force=force, echo=echo)
-    best = run.best_checkpoint(name)
-    return best if best.is_file() else run.last_checkpoint(name)
+    return run.model_checkpoint(name)
 
 
 def eval_stage(run: RunLayout, method: str, dataset: str, root: Path, checkpoint: Path, *,
@@ -131,7 +124,7 @@ def eval_stage(run: RunLayout, method: str, dataset: str, root: Path, checkpoint
                batch_size: int = 64, workers: int = 0, device: str = "cpu", force: bool = False,
                echo: Echo = print) -> dict[str, Any]:
     """Evaluate ``checkpoint`` with the dataset's full protocol into ``<method>/results``."""
-    from vireid.evaluation.checkpoint import extract_table, load_checkpoint_model
+    from vireid.evaluation.checkpoint import checkpoint_features
     from vireid.evaluation.outputs import evaluate_table
     from vireid.evaluation.store import save_features
 
@@ -142,10 +135,9 @@ def eval_stage(run: RunLayout, method: str, dataset: str, root: Path, checkpoint
               "trial": trial, "feature": feature, "flip": flip, "vireid": __version__}
 
     def evaluate() -> None:
-        model, meta = load_checkpoint_model(checkpoint, device)
-        table = extract_table(model, dataset, root, trials=trials, regdb_trial=trial, feature=feature,
-                              flip=flip, batch_size=batch_size, num_workers=workers, device=device,
-                              meta=meta)
+        table = checkpoint_features(checkpoint, dataset, root, trials=trials, regdb_trial=trial,
+                                    feature=feature, flip=flip, batch_size=batch_size,
+                                    num_workers=workers, device=device)
         features = save_features(out / "features.npz", table)
         evaluate_table(table, dataset, root, out, trials=trials, regdb_trial=trial,
                        features_file=features, feature=feature, flip=flip)

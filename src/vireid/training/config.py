@@ -2,12 +2,16 @@
 
 Resolution order (later wins): dataclass defaults (the paper's SYSU-MM01 setting) <- the
 preset's TOML files (``extends`` chain) <- a user TOML (``--config``) <- command-line flags and
-``--set key=value`` overrides. The ``loss`` section starts from the Table 3 row named by
-``method`` (``vireid.training.losses.loss_preset``) and only the keys a file or override sets
-are changed on top, so ``--set method=ese`` switches the loss terms consistently.
+``--set key=value`` overrides.
 
-Presets live in ``vireid/configs/<name>.toml`` (package data). A preset may say
-``extends = ["tiny", "eees"]``: those presets are merged first, in order.
+``method`` names a registered method or variant (``vireid methods``). The method's own
+section is named after the method (``[eees]``, ``--set eees.m=2``): it starts from the
+variant's settings and only the keys a file or override sets are changed on top, so
+``--set method=ese`` switches the loss terms consistently.
+
+Presets: ``vireid/configs/<name>.toml`` (package data; ``extends = ["tiny"]`` merges those
+first), any registered method or variant name (``eees``: the paper's setting), and
+``tiny-<name>`` for every method or variant (``tiny.toml`` + that method).
 """
 
 from __future__ import annotations
@@ -17,16 +21,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 from vireid.config import apply_overrides, from_dict, load_toml, merge, to_dict
+from vireid.datasets.registry import DATASETS
 from vireid.errors import ConfigError
 from vireid.training.augment import AugmentConfig
 from vireid.training.data import DataConfig
-from vireid.training.losses import LossConfig, loss_preset
-from vireid.training.model import ModelConfig
+from vireid.methods import Needs, method_names, resolve
+from vireid.models import ModelConfig
 from vireid.training.optim import OptimConfig
 
 PRESET_DIR = Path(__file__).resolve().parent.parent / "configs"
-METHODS = ("baseline", "ise", "ese", "ese+cvsc", "ese+cmsp", "eees")
-DATASETS = ("sysu", "regdb", "llcm")
+TINY = "tiny"
 
 
 @dataclass
@@ -42,22 +46,6 @@ class SamplerConfig:
             raise ConfigError(f"sampler.per_modality: must be >= 1, got {self.per_modality}")
         if self.max_batches < 0:
             raise ConfigError(f"sampler.max_batches: must be >= 0, got {self.max_batches}")
-
-
-@dataclass
-class PromptStageConfig:
-    """ISE stage 1 (CLIP-ReID style): learn identity prompt contexts with both encoders frozen."""
-
-    epochs: int = 60
-    n_ctx: int = 4  # learnable tokens per identity ("A photo of a X X X X person.")
-    lr: float = 3.5e-4
-    weight_decay: float = 1e-4
-    batch_size: int = 64
-    warmup_epochs: int = 5
-
-    def validate(self) -> None:
-        if self.epochs < 1 or self.batch_size < 2 or self.n_ctx < 1:
-            raise ConfigError("prompt.epochs and prompt.n_ctx must be >= 1, prompt.batch_size >= 2")
 
 
 @dataclass
@@ -82,37 +70,49 @@ class RunConfig:
 @dataclass
 class TrainConfig:
     preset: str = ""
-    method: Literal["baseline", "ise", "ese", "ese+cvsc", "ese+cmsp", "eees"] = "eees"
+    method: str = "eees"  # a registered method or variant (vireid methods)
     model: ModelConfig = field(default_factory=ModelConfig)
-    loss: LossConfig = field(default_factory=LossConfig)
     data: DataConfig = field(default_factory=DataConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
-    prompt: PromptStageConfig = field(default_factory=PromptStageConfig)
     run: RunConfig = field(default_factory=RunConfig)
+    # The method's own typed section (its ``config_cls``), stored under the method's name.
+    method_config: Any = None
 
     def validate(self) -> None:
         if self.data.dataset not in DATASETS:
             raise ConfigError(f"data.dataset: one of {', '.join(DATASETS)}, got {self.data.dataset!r}")
         if self.data.dataset == "regdb" and not self.data.index and not self.data.trial:
             raise ConfigError("data.trial: RegDB trains one model per trial; give --trial 1..10")
-        if self.loss.use_cvsc and self.sampler.per_modality < self.loss.m + 1:
-            raise ConfigError(
-                f"sampler.per_modality: CVSC fuses every image with loss.m={self.loss.m} others of "
-                f"its identity and modality, so batches need at least {self.loss.m + 1} per "
-                f"identity, got {self.sampler.per_modality}")
-        if self.loss.use_ise != (self.method == "ise"):
-            raise ConfigError(f"loss.use_ise: the {self.method} method "
-                              f"{'needs' if self.method == 'ise' else 'does not use'} learned prompts")
+        resolved = resolve(self.method)
+        if not isinstance(self.method_config, resolved.method.config_cls):
+            raise ConfigError(f"{resolved.method.name}: expected a {resolved.method.config_cls.__name__} section")
+        resolved.method.validate(self.method_config, self)
 
     @property
-    def uses_captions(self) -> bool:
-        return self.loss.needs_captions
+    def needs(self) -> Needs:
+        """What the configured method reads besides images and labels (e.g. captions)."""
+        return resolve(self.method).method.needs(self.method_config)
+
+    @property
+    def family(self) -> str:
+        """The registered method the ``method`` name belongs to (``ese-cvsc`` -> ``eees``)."""
+        return resolve(self.method).method.name
+
+
+def config_dict(cfg: TrainConfig) -> dict[str, Any]:
+    """``cfg`` as plain data, the method section under the method's name (what files hold)."""
+    data = to_dict(cfg)
+    data[cfg.family] = data.pop("method_config")
+    return data
 
 
 def preset_names() -> list[str]:
-    return sorted(p.stem for p in PRESET_DIR.glob("*.toml"))
+    """Preset files plus every method/variant name and its ``tiny-`` form."""
+    files = {p.stem for p in PRESET_DIR.glob("*.toml")}
+    methods = set(method_names())
+    return sorted(files | methods | {f"{TINY}-{m}" for m in methods})
 
 
 def _load_file(path: Path, seen: tuple[str, ...]) -> dict[str, Any]:
@@ -133,9 +133,14 @@ def load_preset_dict(name: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
     if name in seen:
         raise ConfigError(f"preset {name}: circular extends ({' -> '.join(seen + (name,))})")
     path = PRESET_DIR / f"{name}.toml"
-    if not path.is_file():
-        raise ConfigError(f"unknown preset {name!r} (known: {', '.join(preset_names())})")
-    return _load_file(path, seen + (name,))
+    if path.is_file():
+        return _load_file(path, seen + (name,))
+    if name in method_names():
+        return {"method": name}
+    method = name.removeprefix(f"{TINY}-")
+    if method != name and method in method_names():
+        return merge(load_preset_dict(TINY, seen + (name,)), {"method": method})
+    raise ConfigError(f"unknown preset {name!r} (known: {', '.join(preset_names())})")
 
 
 def resolve_config(preset: str | None = None, config_file: str | Path | None = None,
@@ -151,11 +156,16 @@ def resolve_config(preset: str | None = None, config_file: str | Path | None = N
     if values:
         data = merge(data, values)
     data = apply_overrides(data, overrides)
-    method = data.get("method", TrainConfig.method)
-    if method not in METHODS:
-        raise ConfigError(f"method: must be one of {', '.join(map(repr, METHODS))}, got {method!r}")
-    loss = data.get("loss", {})
-    if not isinstance(loss, dict):
-        raise ConfigError(f"loss: expected a table, got {loss!r}")
-    data["loss"] = merge(to_dict(loss_preset(method)), loss)
-    return from_dict(TrainConfig, data)
+    name = data.get("method", TrainConfig.method)
+    if not isinstance(name, str):
+        raise ConfigError(f"method: expected a method name, got {name!r}")
+    resolved = resolve(name)
+    family = resolved.method.name
+    section = data.pop(family, {})
+    if not isinstance(section, dict):
+        raise ConfigError(f"{family}: expected a table, got {section!r}")
+    if "method_config" in data:
+        raise ConfigError(f"unknown config key method_config (the method's settings go under [{family}])")
+    method_config = from_dict(resolved.method.config_cls, merge(resolved.variant.config, section),
+                              prefix=f"{family}.")
+    return from_dict(TrainConfig, {**data, "method_config": method_config})

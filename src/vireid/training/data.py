@@ -23,7 +23,6 @@ from vireid.fingerprint import hash_file, hash_strings
 from vireid.manifests import read_manifest
 
 DEFAULT_TEMPLATE = "a photo of a person"
-REFERENCE_CAPTIONS = "reference_captions.parquet"
 
 
 class MissingCaptionsError(VireidError):
@@ -60,7 +59,6 @@ class TrainData:
     val: pa.Table  # split=val rows (may be empty)
     root: Path
     num_classes: int
-    uses_captions: bool
     missing_captions: int  # train images that got the template caption
     missing_examples: list[str]
     fingerprints: dict[str, str]
@@ -76,7 +74,9 @@ def caption_paths(cfg: DataConfig) -> list[Path]:
         if item == "reference":
             if not cfg.root:
                 raise ConfigError("data.captions: 'reference' needs data.root (--root)")
-            out.append(Path(cfg.root) / REFERENCE_CAPTIONS)
+            from vireid.datasets.synth import CAPTIONS_FILE
+
+            out.append(Path(cfg.root) / CAPTIONS_FILE)
         else:
             out.append(Path(item))
     return out
@@ -118,8 +118,12 @@ def _load_captions(paths: Sequence[Path]) -> tuple[dict[str, str], dict[str, str
     return captions, prints
 
 
-def load_train_data(cfg: DataConfig, *, uses_captions: bool, seed: int = 0) -> TrainData:
-    """Read the index, keep train/val rows, join captions and apply the missing-caption rule."""
+def load_train_data(cfg: DataConfig, *, caption_modalities: Sequence[str] = (), seed: int = 0) -> TrainData:
+    """Read the index, keep train/val rows, join captions and apply the missing-caption rule.
+
+    ``caption_modalities``: the modalities whose captions the method trains on; their rows
+    must have a caption (or get the template when asked), the other rows get the template.
+    """
     if not cfg.root:
         raise ConfigError("data.root: the dataset folder is needed to read images (--root DIR)")
     root = Path(cfg.root)
@@ -143,16 +147,17 @@ def load_train_data(cfg: DataConfig, *, uses_captions: bool, seed: int = 0) -> T
     fingerprints = {"index": index_print}
     ids = train.column("image_id").to_pylist()
     missing: list[str] = []
-    if uses_captions:
+    if caption_modalities:
         paths = caption_paths(cfg)
         if not paths:
-            raise ConfigError("this preset trains with captions: give a caption manifest with "
+            raise ConfigError("this method trains with captions: give a caption manifest with "
                               "--captions FILE (or --captions reference for synthetic data)")
         captions, prints = _load_captions(paths)
         fingerprints.update(prints)
         texts = []
-        for image_id in ids:
-            text = captions.get(image_id)
+        wanted = set(caption_modalities)
+        for image_id, modality in zip(ids, train.column("modality").to_pylist()):
+            text = captions.get(image_id) if modality in wanted else cfg.template
             if text is None:
                 missing.append(image_id)
                 text = cfg.template
@@ -167,5 +172,5 @@ def load_train_data(cfg: DataConfig, *, uses_captions: bool, seed: int = 0) -> T
         texts = [cfg.template] * len(ids)
     train = train.append_column("caption", pa.array(texts, pa.string()))
     return TrainData(train=train, val=val, root=root, num_classes=num_classes,
-                     uses_captions=uses_captions, missing_captions=len(missing),
+                     missing_captions=len(missing),
                      missing_examples=missing[:5], fingerprints=fingerprints)

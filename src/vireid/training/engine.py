@@ -1,4 +1,8 @@
-"""The EEES trainer: setup, the training step, the epoch loop, checkpoints and validation.
+"""The method-agnostic trainer: setup, the training step, the epoch loop, checkpoints and validation.
+
+The configured method (``vireid.methods``) supplies the network, its preparatory stages and
+its objective; the trainer does sampling -> augmentation -> objective -> backward -> logging,
+checkpoints and validation for any of them and names none.
 
 Run directory::
 
@@ -6,7 +10,8 @@ Run directory::
     <out>/checkpoints/last.pt              after every epoch (the last good state)
     <out>/checkpoints/best.pt              best val/mAP on held-out training identities
     <out>/checkpoints/epoch_N.pt           every run.checkpoint_every epochs
-    <out>/logs/{train.csv,train.jsonl,tb/,loss_curve.png}  (+ prompt_stage.jsonl for ise)
+    <out>/logs/{train.csv,train.jsonl,tb/,loss_curve.png}  (+ stage_<name>.jsonl per stage)
+    <out>/stages/<name>.pt                 preparatory stage outputs (cached by fingerprint)
 
 Exact resume: batches depend only on (seed, epoch), augmentation and CVSC partner draws on
 generators seeded per (seed, epoch, step, stream), and the checkpoint holds model, optimiser,
@@ -33,25 +38,19 @@ from vireid.errors import VireidError
 from vireid.fingerprint import hash_json, provenance
 from vireid.training.augment import augment_batch, make_generator, step_seed
 from vireid.training.cache import ImageCache, build_cache
-from vireid.training.checkpoint import (
-    load_checkpoint,
-    resolve_resume,
-    rng_state,
-    save_checkpoint,
-    set_rng_state,
-)
-from vireid.training.config import TrainConfig
+from vireid.methods import Objective, StageContext, TrainBatch, resolve
+from vireid.models.store import VERSION, load_checkpoint, model_checkpoint_state, save_checkpoint
+from vireid.tokenizer import CaptionTokenCache
+from vireid.training.checkpoint import resolve_resume, rng_state, set_rng_state
+from vireid.training.config import TrainConfig, config_dict
 from vireid.training.data import TrainData, load_train_data
-from vireid.training.inference import model_checkpoint_state
 from vireid.training.loader import BatchPrefetcher
-from vireid.training.losses import EEESLoss
-from vireid.training.model import ReIDModel, build_model
-from vireid.training.model.text import CaptionTokenCache
 from vireid.training.optim import build_optimizer, build_scheduler
 from vireid.training.runtime import default_cache_dir, make_accelerator, seed_everything
 from vireid.training.sampler import CrossModalitySampler
+from vireid.training.stages import run_stages
 from vireid.training.train_log import RunLogger, write_jsonl
-from vireid.training.validation import validate
+from vireid.training.validation import cached_features, validate
 
 BEST_METRIC = "val/mAP"
 
@@ -74,22 +73,6 @@ class TrainResult:
     is_main: bool = True  # False on the other processes of a DDP run
 
 
-class TrainingModule(nn.Module):
-    """What DDP wraps: one forward for both image halves and (optionally) their captions, so
-    every trainable parameter takes part in the same autograd graph."""
-
-    def __init__(self, model: ReIDModel):
-        super().__init__()
-        self.model = model
-
-    def forward(self, visible: torch.Tensor, infrared: torch.Tensor,
-                tokens: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-        out = self.model(visible=visible, infrared=infrared)
-        if tokens is not None:
-            out["text"] = self.model.encode_text(tokens)
-        return out
-
-
 class Trainer:
     """One training run of ``cfg`` into ``run_dir`` (optionally resumed)."""
 
@@ -101,6 +84,7 @@ class Trainer:
         self.device = self.acc.device
         self.is_main = self.acc.is_main_process
         self.resume_path = resolve_resume(resume, self.run_dir) if resume else None
+        self.method = resolve(cfg.method).method
         seed_everything(cfg.run.seed + self.acc.process_index)
         self._setup_data()
         self._setup_model()
@@ -108,7 +92,8 @@ class Trainer:
     # -- setup -----------------------------------------------------------------------------
     def _setup_data(self) -> None:
         cfg = self.cfg
-        self.data: TrainData = load_train_data(cfg.data, uses_captions=cfg.uses_captions,
+        self.needs = self.method.needs(cfg.method_config)
+        self.data: TrainData = load_train_data(cfg.data, caption_modalities=self.needs.captions,
                                                seed=cfg.run.seed)
         train = self.data.train
         self.labels = np.asarray(train.column("label").to_numpy(), dtype=np.int64)
@@ -131,44 +116,35 @@ class Trainer:
                                              self.data.paths(val), h, w, cache_dir,
                                              workers=cfg.data.workers, progress=show)
         self.tokens: torch.Tensor | None = None
-        if cfg.uses_captions:
+        if self.needs.captions:
             captions = train.column("caption").to_pylist()
             with self.acc.main_process_first():
                 token_cache = CaptionTokenCache.load_or_build(
-                    captions, cache_dir / f"tokens-{self.train_cache.key}-{hash_json(captions)[:16]}.pt",
-                    cfg.model.name)
+                    captions, cache_dir / f"tokens-{self.train_cache.key}-{hash_json(captions)[:16]}.pt")
             self.tokens = token_cache.tokens
         self.fingerprints = {**self.data.fingerprints, "image_cache": self.train_cache.key}
 
     def _setup_model(self) -> None:
         cfg = self.cfg
-        model = build_model(cfg.model, self.data.num_classes)
-        if not cfg.uses_captions:
-            # The text encoder takes no part in this method's loss: freeze it, so DDP sees
-            # no unused trainable parameters and the optimiser holds no state for it.
-            model.text.requires_grad_(False)
+        model = self.method.build_model(cfg.model, self.data.num_classes, cfg.method_config)
         model = model.to(self.device)
         self.channels_last = cfg.run.channels_last and self.device.type == "cuda"
         if self.channels_last:
             model = model.to(memory_format=torch.channels_last)
         self.model = model
-        self.criterion = EEESLoss(cfg.loss)
-        self.class_text: torch.Tensor | None = None
         state = load_checkpoint(self.resume_path) if self.resume_path else None
         if state is not None:
             self._check_resumable(state)
             model.load_state_dict(state["model"])
-        if cfg.loss.use_ise:
-            from vireid.training.prompt_stage import ise_class_text
-
-            prompt_state = state.get("prompt") if state is not None else None
-            self.class_text, self.prompt_state = ise_class_text(self, prompt_state)
-        else:
-            self.prompt_state = None
-        groups = {k: v for k, v in model.param_groups().items() if v}
+        self.stage_outputs, self.stage_prints = self._run_stages(state)
+        objective: Objective = self.method.objective(cfg.method_config, model, self.stage_outputs)
+        if state is not None:
+            objective.load_extra_state(state.get("method_state", {}))
+        groups = {k: v for k, v in objective.param_groups().items() if v}
         optimizer = build_optimizer(groups, cfg.optim)
         self.scheduler = build_scheduler(optimizer, cfg.optim)
-        self.module, self.optimizer = self.acc.prepare(TrainingModule(model), optimizer)
+        self.objective = objective
+        self.module, self.optimizer = self.acc.prepare(objective, optimizer)
         self.start_epoch = 0
         self.history: list[dict[str, Any]] = []
         self.best: dict[str, Any] = {}
@@ -181,8 +157,43 @@ class Trainer:
             self.history = list(state.get("history", []))
             self.best = dict(state.get("best", {}))
 
+    def _run_stages(self, state: dict[str, Any] | None) -> tuple[dict[str, dict], dict[str, str]]:
+        """The method's preparatory stages (from the checkpoint on resume, else cached or run)."""
+        stages = self.method.stages(self.cfg.method_config)
+        if not stages:
+            return {}, {}
+        cfg = self.cfg
+        captions = self.data.train.column("caption").to_pylist() if self.needs.captions else None
+
+        def image_features(key: str = "proj") -> torch.Tensor:
+            return cached_features(self.model, self.train_cache, self.modalities, feature=key,
+                                           device=self.device, channels_last=self.channels_last,
+                                           autocast=self.acc.autocast, normalize=False)
+
+        def make_context(save_progress, load_progress) -> StageContext:
+            return StageContext(model=self.model, num_classes=self.data.num_classes, labels=self.labels,
+                                modalities=self.modalities, captions=captions, device=self.device,
+                                seed=cfg.run.seed, autocast=self.acc.autocast, image_features=image_features,
+                                log=self._log, progress=cfg.run.progress and self.is_main,
+                                save_progress=save_progress, load_progress=load_progress,
+                                run_dir=self.run_dir)
+
+        base = {"data": self.fingerprints, "model": to_dict(cfg.model), "seed": cfg.run.seed,
+                "method": cfg.family, "processes": self.acc.num_processes}
+        saved = state.get("stages") if state is not None else None
+        return run_stages(stages, make_context, self.run_dir / "stages", base_fingerprint=base,
+                          saved=saved, write=self.is_main, log=self._log)
+
+    def _log(self, line: str) -> None:
+        if self.is_main and self.cfg.run.progress:
+            tqdm.write(line)
+
     def _check_resumable(self, state: dict[str, Any]) -> None:
         path = self.resume_path
+        if state.get("version") != VERSION:
+            raise ResumeError(f"{path}: written by checkpoint layout version {state.get('version')}; "
+                              f"this vireid resumes version {VERSION} only (the file still evaluates: "
+                              f"vireid eval --checkpoint {path}); start a new run")
         if state.get("num_classes") != self.data.num_classes:
             raise ResumeError(f"{path}: trained for {state.get('num_classes')} identities, the data "
                               f"has {self.data.num_classes}")
@@ -193,8 +204,8 @@ class Trainer:
             raise ResumeError(f"{path}: the training data changed since this checkpoint "
                               f"({', '.join(changed)}); start a new run instead of resuming")
         saved_cfg = state.get("train_config", {})
-        now = to_dict(self.cfg)
-        for section in ("model", "loss", "method"):
+        now = config_dict(self.cfg)
+        for section in ("model", "method", self.cfg.family):
             if saved_cfg.get(section) != now.get(section):
                 raise ResumeError(f"{path}: config section {section!r} differs from the checkpoint's; "
                                   "resume with the same preset and overrides")
@@ -223,9 +234,8 @@ class Trainer:
             tokens = self.tokens[rows].to(dev, non_blocking=True)
         loss_gen = make_generator("cpu", step_seed(seed, epoch, step, stream + 2))
         with self.acc.autocast():
-            out = self.module(vis, ir, tokens)
-            result = self.criterion(out, labels, text=out.get("text"), class_text=self.class_text,
-                                    generator=loss_gen)
+            result = self.module(TrainBatch(visible=vis, infrared=ir, labels=labels, tokens=tokens,
+                                            generator=loss_gen, epoch=epoch, step=step))
         names = list(result.terms)
         values = torch.stack([result.terms[n].detach().float() for n in names])
         self.optimizer.zero_grad(set_to_none=True)
@@ -316,23 +326,25 @@ class Trainer:
     def _state(self, epoch_done: int, metrics: dict[str, float]) -> dict[str, Any]:
         state = {
             **model_checkpoint_state(self.model),
+            "method_state": self.objective.extra_state(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
             "sampler": self.sampler.state_dict(),
             "rng": rng_state(),
             "epoch": epoch_done,
-            "train_config": to_dict(self.cfg),
+            "train_config": config_dict(self.cfg),
             "fingerprints": dict(self.fingerprints),
             "metrics": dict(metrics),
             "best": dict(self.best),
             "history": [dict(r) for r in self.history],
         }
-        if self.prompt_state is not None:
-            state["prompt"] = self.prompt_state
+        if self.stage_outputs:
+            state["stages"] = self.stage_outputs
+            state["stage_fingerprints"] = self.stage_prints
         return state
 
     def _write_config(self) -> None:
-        info = {"config": to_dict(self.cfg), "fingerprints": self.fingerprints,
+        info = {"config": config_dict(self.cfg), "fingerprints": self.fingerprints,
                 "seed": self.cfg.run.seed, "num_classes": self.data.num_classes,
                 "train_images": self.data.train.num_rows, "val_images": self.data.val.num_rows,
                 "missing_captions": self.data.missing_captions,
@@ -353,8 +365,9 @@ class Trainer:
             self._write_config()
             logger = RunLogger(self.run_dir / "logs", history=self.history,
                                tensorboard=cfg.run.tensorboard)
-            if self.prompt_state is not None:
-                write_jsonl(self.run_dir / "logs" / "prompt_stage.jsonl", self.prompt_state["history"])
+            for name, output in self.stage_outputs.items():
+                if output.get("history"):
+                    write_jsonl(self.run_dir / "logs" / f"stage_{name}.jsonl", output["history"])
             if self.data.missing_captions:
                 tqdm.write(f"warning: {self.data.missing_captions} training images had no caption; "
                            f"using the template {cfg.data.template!r} for them")

@@ -29,7 +29,6 @@ class OptimConfig:
     lr_visual: float = 3e-4
     lr_text: float = 1e-6
     lr_heads: float = 3e-4  # BNNeck + classifiers
-    lr_prompt: float = 3.5e-4  # ISE prompt learner (its own stage; frozen in the main stage)
     weight_decay: float = 5e-4
     betas: tuple[float, float] = (0.9, 0.999)
     warmup_epochs: int = 10
@@ -41,7 +40,7 @@ class OptimConfig:
     def validate(self) -> None:
         if self.epochs < 1:
             raise ConfigError(f"optim.epochs: must be >= 1, got {self.epochs}")
-        for name in ("lr_visual", "lr_text", "lr_heads", "lr_prompt", "weight_decay", "grad_clip"):
+        for name in ("lr_visual", "lr_text", "lr_heads", "weight_decay", "grad_clip"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"optim.{name}: must be >= 0, got {getattr(self, name)}")
         if self.warmup_epochs < 0:
@@ -52,8 +51,7 @@ class OptimConfig:
             raise ConfigError(f"optim.milestones: must be increasing, got {list(self.milestones)}")
 
     def lr_for(self, part: str) -> float:
-        table = {"visual": self.lr_visual, "text": self.lr_text, "heads": self.lr_heads,
-                 "prompt": self.lr_prompt}
+        table = {"visual": self.lr_visual, "text": self.lr_text, "heads": self.lr_heads}
         if part not in table:
             raise ValueError(f"no learning rate for parameter group {part!r}; known: {sorted(table)}")
         return table[part]

@@ -22,15 +22,16 @@ from vireid.training.cache import ImageCache
 
 
 @torch.no_grad()
-def extract_cached_features(model: torch.nn.Module, cache: ImageCache, modalities: Sequence[str],
-                            *, feature: str = "concat", batch_size: int = 128,
-                            device: torch.device | str = "cpu", channels_last: bool = False,
-                            autocast: Callable[[], AbstractContextManager] | None = None) -> np.ndarray:
-    """L2-normalised features [N, D] of every cached image, one modality per batch."""
+def cached_features(model: torch.nn.Module, cache: ImageCache, modalities: Sequence[str],
+                    *, feature: str = "concat", batch_size: int = 128, normalize: bool = True,
+                    device: torch.device | str = "cpu", channels_last: bool = False,
+                    autocast: Callable[[], AbstractContextManager] | None = None) -> torch.Tensor:
+    """Features [N, D] (float32, on ``device``) of every cached image, un-augmented, one
+    modality per batch; L2-normalised unless ``normalize`` is False."""
     was_training = model.training
     model.eval()
     modalities = np.asarray(modalities)
-    out: np.ndarray | None = None
+    out: torch.Tensor | None = None
     try:
         for modality in ("visible", "infrared"):
             rows = np.flatnonzero(modalities == modality)
@@ -42,15 +43,23 @@ def extract_cached_features(model: torch.nn.Module, cache: ImageCache, modalitie
                     images = images.contiguous(memory_format=torch.channels_last)
                 with autocast() if autocast is not None else nullcontext():
                     outputs = model.encode_image(images, modality)
-                feats = F.normalize(compose_feature(outputs, feature), dim=1).float().cpu().numpy()
+                feats = compose_feature(outputs, feature)
+                if normalize:
+                    feats = F.normalize(feats, dim=1)
                 if out is None:
-                    out = np.zeros((len(modalities), feats.shape[1]), dtype=np.float32)
-                out[chunk] = feats
+                    out = torch.zeros((len(modalities), feats.shape[1]), dtype=torch.float32, device=device)
+                out[torch.from_numpy(chunk).to(device)] = feats.float()
     finally:
         model.train(was_training)
     if out is None:
-        raise ValueError("no validation images")
+        raise ValueError("no images to extract features from")
     return out
+
+
+def extract_cached_features(model: torch.nn.Module, cache: ImageCache, modalities: Sequence[str],
+                            **kwargs) -> np.ndarray:
+    """:func:`cached_features` as a NumPy array on the host."""
+    return cached_features(model, cache, modalities, **kwargs).cpu().numpy()
 
 
 def validate(model: torch.nn.Module, cache: ImageCache, pids: Sequence[int], cams: Sequence[int],

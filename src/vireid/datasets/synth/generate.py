@@ -18,7 +18,7 @@ from vireid.datasets.synth.config import LAYOUTS, SynthConfig
 from vireid.datasets.synth.render import camera_style, render_infrared, render_visible
 from vireid.errors import DatasetError
 from vireid.manifests import to_table, write_manifest
-from vireid.manifests.tokens import clip_token_counts, is_truncated
+from vireid.tokenizer import token_counts, is_truncated
 
 CAPTION_SOURCE = "synthetic-reference"
 CAPTIONS_FILE = "reference_captions.parquet"
@@ -87,7 +87,7 @@ def generate(out: str | Path, layout: str = "sysu", config: SynthConfig | None =
         _save_jpeg(out / spec.relpath, pixels, config.jpeg_quality)
         rows.append(_caption_row(layout, spec, person, config, img_rng))
 
-    counts = clip_token_counts([r["caption"] for r in rows])
+    counts = token_counts([r["caption"] for r in rows])
     for row, count in zip(rows, counts):
         row["num_tokens"] = count
         row["truncated"] = is_truncated(count)

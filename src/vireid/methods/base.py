@@ -1,0 +1,168 @@
+"""What a method is: the contract between one method module and the method-agnostic trainer.
+
+A method module subclasses :class:`Method` and registers it (``@register_method``). It
+declares its typed config section, what inputs it needs, how its network is built from
+``vireid.models`` parts, optional preparatory stages (e.g. prompt learning) and its training
+objective, an ``nn.Module`` that maps one :class:`TrainBatch` to a :class:`LossResult`.
+Named variants (e.g. the ablation rows of a paper's table) are presets of its config.
+The trainer calls these hooks and knows no method by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from vireid.errors import VireidError
+from vireid.models.config import ModelConfig
+from vireid.models.registry import build_model
+
+
+@dataclass(frozen=True)
+class Needs:
+    """Inputs a configured method reads besides images and identity labels.
+
+    ``captions``: the modalities whose per-image captions it trains on (``()`` = none).
+    """
+
+    captions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A named preset of a method: ``config`` is merged over the method's config defaults."""
+
+    name: str
+    summary: str
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TrainBatch:
+    """One step's inputs, rows in the order [visible; infrared].
+
+    ``labels`` [2PK] are the identity labels of those rows (the i-th visible and the i-th
+    infrared row share an identity); ``tokens`` [2PK, 77] their caption token ids when the
+    method needs captions; ``extra_visible`` optional further augmented views of the visible
+    images (same rows and labels as ``visible``); ``generator`` a CPU generator seeded per
+    (seed, epoch, step) for the method's own random draws.
+    """
+
+    visible: torch.Tensor
+    infrared: torch.Tensor
+    labels: torch.Tensor
+    tokens: torch.Tensor | None
+    generator: torch.Generator
+    epoch: int
+    step: int
+    extra_visible: tuple[torch.Tensor, ...] = ()
+
+
+@dataclass
+class LossResult:
+    """``total`` to back-propagate; ``terms`` holds each unweighted term (detached) for logging."""
+
+    total: torch.Tensor
+    terms: dict[str, torch.Tensor]
+
+
+class Objective(nn.Module):
+    """A method's training module: ``forward(batch) -> LossResult``.
+
+    It owns the network (``self.model``, the part saved for evaluation) and any training-only
+    parts (prompt learners, fusion layers, generators), so one DDP wrapper sees every
+    trainable parameter in one autograd graph.
+    """
+
+    model: nn.Module
+
+    def param_groups(self) -> dict[str, list[nn.Parameter]]:
+        """Trainable parameters by learning-rate group (``optim.lr_<group>``)."""
+        return self.model.param_groups()
+
+    def extra_state(self) -> dict[str, torch.Tensor]:
+        """Weights of training-only parts (saved in checkpoints for exact resume)."""
+        own = {k: v for k, v in self.state_dict().items() if not k.startswith("model.")}
+        return {k: v.detach().cpu() for k, v in own.items()}
+
+    def load_extra_state(self, state: dict[str, torch.Tensor]) -> None:
+        """Restore :meth:`extra_state` (the network itself is restored separately)."""
+        current = self.state_dict()
+        own = {k for k in current if not k.startswith("model.")}
+        if set(state) != own:
+            diff = sorted(own.symmetric_difference(state))
+            raise VireidError(f"checkpoint method state does not fit this method's parts (e.g. {diff[0]})")
+        self.load_state_dict({**current, **state}, strict=True)
+
+
+@dataclass
+class StageContext:
+    """What a preparatory stage may use (built by the trainer)."""
+
+    model: nn.Module
+    num_classes: int
+    labels: np.ndarray  # [N] training labels, row i = training image i
+    modalities: np.ndarray  # [N] "visible" | "infrared"
+    captions: list[str] | None  # [N] training captions when the method needs them
+    device: torch.device
+    seed: int
+    autocast: Callable[[], AbstractContextManager]
+    image_features: Callable[..., torch.Tensor]  # (key="proj") -> [N, D] un-augmented, no grad
+    log: Callable[[str], None]  # one line to the console (main process only)
+    progress: bool
+    save_progress: Callable[[dict[str, Any]], None]  # atomically store mid-stage state
+    load_progress: Callable[[], dict[str, Any] | None]  # the stored state if it matches this stage
+    run_dir: Path
+
+
+class Stage:
+    """A preparatory stage that runs once before the main training (e.g. prompt learning).
+
+    ``run`` returns the stage's output (plain data and tensors), which the trainer caches in
+    ``<run>/stages/<name>.pt`` keyed by ``fingerprint_config`` plus the data, model and seed,
+    stores in checkpoints, and hands to later stages and to ``Method.objective``. A stage that
+    can be interrupted should call ``context.save_progress`` each epoch and resume from
+    ``context.load_progress()``.
+    """
+
+    name: str = ""
+
+    def fingerprint_config(self) -> dict[str, Any]:
+        """Everything of the config that changes this stage's output."""
+        raise NotImplementedError
+
+    def run(self, context: StageContext, previous: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+class Method:
+    """Base class of a registered method (see the module docstring)."""
+
+    name: ClassVar[str] = ""
+    paper: ClassVar[str] = ""  # citation of the paper it comes from
+    summary: ClassVar[str] = ""  # one line for ``vireid methods``
+    config_cls: ClassVar[type] = object  # dataclass of the method's config section
+    variants: ClassVar[tuple[Variant, ...]] = ()
+    default_variant: ClassVar[str] = ""  # "" = the variant named like the method, else the first
+
+    def needs(self, cfg: Any) -> Needs:
+        return Needs()
+
+    def build_model(self, model_cfg: ModelConfig, num_classes: int, cfg: Any) -> nn.Module:
+        return build_model(model_cfg, num_classes)
+
+    def stages(self, cfg: Any) -> list[Stage]:
+        return []
+
+    def objective(self, cfg: Any, model: nn.Module, stage_outputs: dict[str, dict[str, Any]]) -> Objective:
+        raise NotImplementedError
+
+    def validate(self, cfg: Any, train_cfg: Any) -> None:
+        """Cross-section rules (e.g. sampler sizes the objective needs); raise ConfigError."""

@@ -1,0 +1,70 @@
+"""EEESConfig: which terms of Eq. 13 are on, their weights, and the ISE prompt stage.
+
+The defaults are the full method (Table 3 row "EEES"); the variants in
+``vireid.methods.eees`` switch terms off for the other rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from vireid.errors import ConfigError
+
+
+@dataclass
+class LossWeights:
+    """lambda_1..lambda_4 of Eq. 13 (paper values)."""
+
+    wrt: float = 0.25
+    con: float = 0.2
+    kd: float = 0.08
+    cmsp: float = 0.01
+
+
+@dataclass
+class PromptStageConfig:
+    """ISE stage 1 (CLIP-ReID style): learn identity prompt contexts with both encoders frozen."""
+
+    epochs: int = 60
+    n_ctx: int = 4  # learnable tokens per identity ("A photo of a X X X X person.")
+    lr: float = 3.5e-4
+    weight_decay: float = 1e-4
+    batch_size: int = 64
+    warmup_epochs: int = 5
+
+    def validate(self) -> None:
+        if self.epochs < 1 or self.batch_size < 2 or self.n_ctx < 1:
+            raise ConfigError("eees.prompt.epochs and eees.prompt.n_ctx must be >= 1, eees.prompt.batch_size >= 2")
+
+
+@dataclass
+class EEESConfig:
+    """Which EEES terms are on (defaults: the full method).
+
+    ``use_ise`` replaces caption targets with learned identity prompts (``prompt_ce_loss``
+    weighted by ``weights.con``, after the prompt stage ``prompt``); it excludes ``use_ese``.
+    CVSC and CMSP need ESE captions.
+    """
+
+    use_wrt: bool = True
+    use_ise: bool = False
+    use_ese: bool = True
+    use_cvsc: bool = True
+    use_cmsp: bool = True
+    weights: LossWeights = field(default_factory=LossWeights)
+    m: int = 1
+    temperature: float = 0.07
+    label_smoothing: float = 0.0
+    prompt: PromptStageConfig = field(default_factory=PromptStageConfig)
+
+    def validate(self) -> None:
+        if self.use_ise and self.use_ese:
+            raise ConfigError("eees: use_ise and use_ese are alternatives (prompts or captions), enable one")
+        if (self.use_cvsc or self.use_cmsp) and not self.use_ese:
+            raise ConfigError("eees: use_cvsc and use_cmsp need use_ese (they operate on caption features)")
+        if self.m < 0:
+            raise ConfigError(f"eees.m: must be >= 0, got {self.m}")
+        if not self.temperature > 0:
+            raise ConfigError(f"eees.temperature: must be > 0, got {self.temperature}")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ConfigError(f"eees.label_smoothing: must be in [0, 1), got {self.label_smoothing}")

@@ -1,0 +1,114 @@
+"""The EEES objective (Eq. 13) as a training module, with switches for every Table 3 row.
+
+Feature choices the paper leaves open (chosen for stability, documented here once):
+  - ID loss runs on both classifier heads (BNNeck of the pooled map feature and of the
+    projected feature) and the WRT loss on both un-normalised features, summed, following
+    the CLIP-ReID/CSDN recipe the paper extends.
+  - Every text-side term (ESE, CVSC, KD, CMSP, ISE) uses the 1024-d projected image
+    feature ``proj`` and the text feature, both L2-normalised first. The contrastive
+    similarity is a cosine anyway; normalising before CVSC fusion, KD and CMSP keeps their
+    distances bounded (<= 2) and independent of the very different raw norms of CLIP's
+    image and text embeddings, so lambda_3 and lambda_4 do not need rescaling per backbone.
+  - The temperature is a fixed hyper-parameter (default 0.07, the supervised-contrastive
+    value of Khosla et al. 2020 that the paper cites), not CLIP's learnable logit scale:
+    with several same-identity captions in each batch a very sharp scale would push apart
+    near-duplicates, and a fixed value keeps ablation rows comparable.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from vireid.errors import VireidError
+from vireid.losses import cmsp_loss, contrastive_loss, cvsc_fuse, cvsc_partners, id_loss, kd_loss, prompt_ce_loss, wrt_loss
+from vireid.methods.base import LossResult, Objective, TrainBatch
+from vireid.methods.eees.config import EEESConfig
+
+VISIBLE = 0
+INFRARED = 1
+
+
+class EEESObjective(Objective):
+    """Eq. 13: ``L_id + l1 L_wrt + l2 (L_con^o + L_con^m) + l3 L_kd + l4 L_cmsp``.
+
+    The network's training outputs (keys ``logits``, ``proj_logits``, ``pooled``, ``proj``,
+    ``modality``; rows [visible; infrared]) and, depending on the switches, the caption
+    features of the batch rows or ``class_text`` [C, D] (one learned prompt feature per
+    identity, from the ISE stage) feed the terms. CMSP pairs the i-th visible row with the
+    i-th infrared row, so those must carry the same label (the trainer's sampler orders them so).
+    """
+
+    def __init__(self, cfg: EEESConfig, model: nn.Module, class_text: torch.Tensor | None = None):
+        super().__init__()
+        cfg.validate()
+        self.cfg = cfg
+        self.model = model
+        if not cfg.use_ese:
+            # The text encoder takes no part in this row's loss: freeze it, so DDP sees no
+            # unused trainable parameters and the optimiser holds no state for it.
+            model.text.requires_grad_(False)
+        if cfg.use_ise and class_text is None:
+            raise VireidError("eees: the ise variant needs class_text (learned prompt features per identity)")
+        self.register_buffer("class_text", class_text, persistent=False)
+
+    def forward(self, batch: TrainBatch) -> LossResult:
+        out = self.model(visible=batch.visible, infrared=batch.infrared)
+        text = self.model.encode_text(batch.tokens) if batch.tokens is not None else None
+        return self.loss(out, batch.labels, text=text, generator=batch.generator)
+
+    def loss(self, outputs, labels: torch.Tensor, text: torch.Tensor | None = None,
+             generator: torch.Generator | None = None) -> LossResult:
+        cfg, w = self.cfg, self.cfg.weights
+        terms: dict[str, torch.Tensor] = {}
+        heads = [outputs["logits"]] + ([outputs["proj_logits"]] if "proj_logits" in outputs else [])
+        terms["id"] = sum(id_loss(h, labels, cfg.label_smoothing) for h in heads)
+        total = terms["id"]
+        if cfg.use_wrt:
+            terms["wrt"] = wrt_loss(outputs["pooled"], labels) + wrt_loss(outputs["proj"], labels)
+            total = total + w.wrt * terms["wrt"]
+        if cfg.use_ise:
+            terms["ise"] = prompt_ce_loss(outputs["proj"], self.class_text, labels, cfg.temperature)
+            total = total + w.con * terms["ise"]
+        if cfg.use_ese:
+            if text is None:
+                raise VireidError("eees: ESE needs text (one caption feature per image row)")
+            total = total + self._text_terms(outputs, labels, text, generator, terms)
+        terms = {k: v.detach() for k, v in terms.items()}
+        terms["total"] = total.detach()
+        return LossResult(total=total, terms=terms)
+
+    def _text_terms(self, outputs, labels, text, generator, terms) -> torch.Tensor:
+        cfg, w = self.cfg, self.cfg.weights
+        image = F.normalize(outputs["proj"], dim=-1)
+        text = F.normalize(text, dim=-1)
+        modality = outputs["modality"]
+        halves = {}
+        for mod in (VISIBLE, INFRARED):
+            rows = torch.nonzero(modality == mod).flatten()
+            if len(rows):
+                halves[mod] = (image[rows], text[rows], labels[rows])
+        terms["con_o"] = sum(contrastive_loss(f, t, cfg.temperature) for f, t, _ in halves.values())
+        weighted = w.con * terms["con_o"]
+        if cfg.use_cvsc:
+            con_m, kd = [], []
+            for f, t, lab in halves.values():
+                partners = cvsc_partners(lab, cfg.m, generator)
+                f_m = cvsc_fuse(f, lab, cfg.m, partners=partners)
+                t_m = cvsc_fuse(t, lab, cfg.m, partners=partners)
+                con_m.append(contrastive_loss(f_m, t_m, cfg.temperature))
+                kd.append(kd_loss(f_m, f) + kd_loss(t_m, t))
+            terms["con_m"] = sum(con_m)
+            terms["kd"] = sum(kd)
+            weighted = weighted + w.con * terms["con_m"] + w.kd * terms["kd"]
+        if cfg.use_cmsp:
+            if set(halves) != {VISIBLE, INFRARED} or not torch.equal(halves[VISIBLE][2], halves[INFRARED][2]):
+                raise VireidError(
+                    "eees: CMSP needs the i-th visible and i-th infrared rows of the batch to share an identity "
+                    "(equal counts, same label order)"
+                )
+            (f_v, t_v, _), (f_r, t_r, _) = halves[VISIBLE], halves[INFRARED]
+            terms["cmsp"] = cmsp_loss(f_v, f_r, t_v, t_r)
+            weighted = weighted + w.cmsp * terms["cmsp"]
+        return weighted

@@ -1,0 +1,345 @@
+"""EEES losses: each one against a direct, loop-by-loop reading of its paper equation."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from vireid.config import from_dict
+from vireid.errors import ConfigError, VireidError
+from vireid.losses import (
+    LOSS_PRESETS,
+    EEESLoss,
+    LossConfig,
+    cmsp_loss,
+    contrastive_loss,
+    cvsc_fuse,
+    cvsc_partners,
+    id_loss,
+    kd_loss,
+    loss_preset,
+    prompt_ce_loss,
+    supervised_contrastive_loss,
+    wrt_loss,
+)
+
+
+
+@pytest.fixture(autouse=True)
+def _float64():
+    # Double precision so reference and implementation agree to tight tolerances.
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(previous)
+
+
+def _grads(fn, *tensors):
+    leaves = [t.clone().requires_grad_(True) for t in tensors]
+    value = fn(*leaves)
+    value.backward()
+    return value.detach(), [leaf.grad for leaf in leaves]
+
+
+def _assert_same(fn_a, fn_b, *tensors):
+    va, ga = _grads(fn_a, *tensors)
+    vb, gb = _grads(fn_b, *tensors)
+    torch.testing.assert_close(va, vb)
+    for a, b in zip(ga, gb):
+        torch.testing.assert_close(a, b)
+
+
+# ---------------------------------------------------------------- Eq. 1
+def ref_id(logits, labels):
+    n = len(labels)
+    return sum(-torch.log_softmax(logits[i], 0)[labels[i]] for i in range(n)) / n
+
+
+def test_id_loss_is_batch_mean_cross_entropy_equal_to_half_eq1():
+    g = torch.Generator().manual_seed(0)
+    logits, labels = torch.randn(8, 5, generator=g), torch.tensor([0, 1, 2, 3, 0, 1, 2, 3])
+    _assert_same(lambda x: id_loss(x, labels), lambda x: ref_id(x, labels), logits)
+    eq1 = ref_id(logits[:4], labels[:4]) + ref_id(logits[4:], labels[4:])
+    torch.testing.assert_close(id_loss(logits, labels), eq1 / 2)
+
+
+def test_id_loss_label_smoothing_changes_value_and_rejects_bad_shapes():
+    logits, labels = torch.randn(4, 3), torch.tensor([0, 1, 2, 0])
+    assert not torch.isclose(id_loss(logits, labels), id_loss(logits, labels, label_smoothing=0.1))
+    with pytest.raises(ValueError):
+        id_loss(logits, labels[:3])
+
+
+# ---------------------------------------------------------------- Eq. 2
+def ref_wrt(x, labels):
+    terms = []
+    for i in range(len(x)):
+        pos = [j for j in range(len(x)) if j != i and labels[j] == labels[i]]
+        neg = [k for k in range(len(x)) if labels[k] != labels[i]]
+        if not pos or not neg:
+            continue
+        dp = torch.stack([torch.linalg.norm(x[i] - x[j]) for j in pos])
+        dn = torch.stack([torch.linalg.norm(x[i] - x[k]) for k in neg])
+        wp = (torch.exp(dp) / torch.exp(dp).sum() * dp).sum()
+        wn = (torch.exp(-dn) / torch.exp(-dn).sum() * dn).sum()
+        terms.append(torch.log(1 + torch.exp(wp - wn)))
+    return torch.stack(terms).mean()
+
+
+def test_wrt_loss_matches_eq2_values_and_gradients():
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(12, 6, generator=g)
+    labels = torch.tensor([0, 0, 1, 1, 2, 2, 0, 0, 1, 1, 2, 2])
+    _assert_same(lambda f: wrt_loss(f, labels), lambda f: ref_wrt(f, labels), x)
+
+
+def test_wrt_loss_skips_anchors_without_positive():
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(5, 4, generator=g)
+    labels = torch.tensor([0, 0, 1, 1, 2])  # identity 2 has no positive
+    _assert_same(lambda f: wrt_loss(f, labels), lambda f: ref_wrt(f, labels), x)
+
+
+@pytest.mark.parametrize(
+    "x, labels",
+    [
+        (torch.ones(4, 3), torch.tensor([0, 0, 1, 1])),  # all distances zero
+        (torch.randn(4, 3), torch.tensor([5, 5, 5, 5])),  # one identity: no negatives
+        (torch.randn(3, 3), torch.tensor([0, 1, 2])),  # no positives
+    ],
+)
+def test_wrt_loss_degenerate_batches_are_finite(x, labels):
+    value, (grad,) = _grads(lambda f: wrt_loss(f, labels), x)
+    assert torch.isfinite(value) and torch.isfinite(grad).all()
+
+
+def test_wrt_loss_identical_features_give_log2():
+    value = wrt_loss(torch.zeros(4, 3), torch.tensor([0, 0, 1, 1]))
+    torch.testing.assert_close(value, torch.tensor(math.log(2.0)))
+
+
+def test_wrt_loss_without_triplets_is_zero():
+    assert wrt_loss(torch.randn(4, 3), torch.tensor([5, 5, 5, 5])).item() == 0.0
+
+
+# ---------------------------------------------------------------- Eq. 3-5
+def ref_contrastive(f, t, tau):
+    n = len(f)
+
+    def s(a, b):
+        return torch.dot(a, b) / (torch.linalg.norm(a) * torch.linalg.norm(b)) / tau
+
+    i2t = -sum(torch.log(torch.exp(s(f[i], t[i])) / sum(torch.exp(s(f[i], t[j])) for j in range(n))) for i in range(n)) / n
+    t2i = -sum(torch.log(torch.exp(s(t[i], f[i])) / sum(torch.exp(s(t[i], f[j])) for j in range(n))) for i in range(n)) / n
+    return i2t + t2i
+
+
+def test_contrastive_loss_matches_eq3_to_5():
+    g = torch.Generator().manual_seed(3)
+    f, t = torch.randn(6, 8, generator=g), torch.randn(6, 8, generator=g)
+    _assert_same(lambda a, b: contrastive_loss(a, b, 0.1), lambda a, b: ref_contrastive(a, b, 0.1), f, t)
+
+
+def test_contrastive_loss_is_low_for_matched_pairs_and_checks_shapes():
+    f = torch.eye(4)
+    assert contrastive_loss(f, f, 0.01) < 1e-6 < contrastive_loss(f, f.flip(0), 0.01)
+    with pytest.raises(ValueError):
+        contrastive_loss(torch.randn(3, 4), torch.randn(2, 4), 0.1)
+
+
+def test_supervised_contrastive_treats_same_identity_rows_as_positives():
+    g = torch.Generator().manual_seed(4)
+    f, t = torch.randn(4, 5, generator=g), torch.randn(4, 5, generator=g)
+    labels = torch.tensor([0, 0, 1, 1])
+    logits = F.normalize(f, dim=1) @ F.normalize(t, dim=1).T / 0.5
+    pos = (labels[:, None] == labels[None]).double()
+    ref = -((torch.log_softmax(logits, 1) * pos).sum(1) / 2).mean() - ((torch.log_softmax(logits.T, 1) * pos).sum(1) / 2).mean()
+    torch.testing.assert_close(supervised_contrastive_loss(f, t, labels, 0.5), ref)
+    # with all-distinct labels it is exactly the paired InfoNCE
+    distinct = torch.arange(4)
+    torch.testing.assert_close(supervised_contrastive_loss(f, t, distinct, 0.5), contrastive_loss(f, t, 0.5))
+
+
+def test_prompt_ce_loss_is_cross_entropy_over_identity_prompts():
+    g = torch.Generator().manual_seed(5)
+    f, prompts, labels = torch.randn(4, 5, generator=g), torch.randn(3, 5, generator=g), torch.tensor([0, 2, 1, 2])
+    logits = F.normalize(f, dim=1) @ F.normalize(prompts, dim=1).T / 0.2
+    torch.testing.assert_close(prompt_ce_loss(f, prompts, labels, 0.2), ref_id(logits, labels))
+
+
+# ---------------------------------------------------------------- Eq. 6-7
+def test_cvsc_partners_share_identity_exclude_self_and_are_reproducible():
+    labels = torch.tensor([3, 3, 3, 7, 7, 7, 9, 9, 9])
+    p1 = cvsc_partners(labels, 2, torch.Generator().manual_seed(11))
+    p2 = cvsc_partners(labels, 2, torch.Generator().manual_seed(11))
+    assert p1.shape == (9, 2) and torch.equal(p1, p2)
+    for i in range(9):
+        assert i not in p1[i].tolist() and len(set(p1[i].tolist())) == 2
+        assert all(labels[j] == labels[i] for j in p1[i].tolist())
+    draws = {tuple(cvsc_partners(labels, 1, torch.Generator().manual_seed(s)).flatten().tolist()) for s in range(10)}
+    assert len(draws) > 1  # really random across seeds
+
+
+def test_cvsc_partners_are_uniform_over_the_identitys_other_rows():
+    labels = torch.tensor([5, 5, 5, 5, 8, 8, 8])
+    gen = torch.Generator().manual_seed(0)
+    picks = torch.stack([cvsc_partners(labels, 2, gen) for _ in range(600)])    # [600, 7, 2]
+    counts = torch.bincount(picks[:, 0].flatten(), minlength=7)      # row 0's partners
+    assert counts[0] == 0 and counts[4:].sum() == 0
+    assert all(abs(int(c) - 400) < 60 for c in counts[1:4])          # 2 of 3 others: 400 each
+
+
+def test_cvsc_fuse_is_mean_with_partners_eq6_and_same_draw_for_text():
+    labels = torch.tensor([0, 0, 1, 1, 1])
+    f = torch.randn(5, 4)
+    t = torch.randn(5, 4)
+    fused = cvsc_fuse(f, labels, 1, torch.Generator().manual_seed(0))
+    partners = cvsc_partners(labels, 1, torch.Generator().manual_seed(0))
+    for i in range(5):
+        torch.testing.assert_close(fused[i], (f[i] + f[partners[i, 0]]) / 2)
+    torch.testing.assert_close(cvsc_fuse(t, labels, 1, partners=partners)[0], (t[0] + t[1]) / 2)
+    torch.testing.assert_close(cvsc_fuse(f, labels, 0), f)
+
+
+def test_cvsc_needs_m_plus_one_samples_per_identity():
+    with pytest.raises(VireidError, match="identity label 1 has 1 sample"):
+        cvsc_partners(torch.tensor([0, 0, 1]), 1)
+
+
+# ---------------------------------------------------------------- Eq. 11
+def test_kd_loss_is_mean_squared_l2_and_only_single_gets_gradient():
+    fused = torch.randn(3, 4, requires_grad=True)
+    single = torch.randn(3, 4, requires_grad=True)
+    value = kd_loss(fused, single)
+    ref = sum(torch.sum((fused[i] - single[i]) ** 2) for i in range(3)) / 3
+    torch.testing.assert_close(value, ref)
+    torch.testing.assert_close(value, F.mse_loss(fused, single) * 4)
+    value.backward()
+    assert fused.grad is None
+    torch.testing.assert_close(single.grad, 2 * (single - fused).detach() / 3)
+
+
+# ---------------------------------------------------------------- Eq. 12
+def test_cmsp_loss_matches_eq12_values_and_gradients():
+    g = torch.Generator().manual_seed(6)
+    tensors = [torch.randn(4, 5, generator=g) for _ in range(4)]
+
+    def ref(f_v, f_r, t_v, t_r):
+        n = len(f_v)
+        d = torch.linalg.norm
+        a = sum((d(f_v[i] - t_v[i]) - d(f_v[i] - t_r[i])) ** 2 for i in range(n)) / n
+        b = sum((d(f_r[i] - t_r[i]) - d(f_r[i] - t_v[i])) ** 2 for i in range(n)) / n
+        return a + b
+
+    _assert_same(cmsp_loss, ref, *tensors)
+
+
+def test_cmsp_loss_zero_when_captions_agree_and_finite_at_zero_distance():
+    f = torch.randn(3, 4)
+    t = torch.randn(3, 4)
+    assert cmsp_loss(f, f.clone(), t, t.clone()).item() == pytest.approx(0.0, abs=1e-12)
+    value, grads = _grads(cmsp_loss, f, f, f, f)
+    assert torch.isfinite(value) and all(torch.isfinite(g).all() for g in grads)
+
+
+# ---------------------------------------------------------------- Eq. 13
+def _batch(n_ids=3, per=2, dim=6, classes=5, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    labels_half = torch.arange(n_ids).repeat_interleave(per)
+    labels = torch.cat([labels_half, labels_half])
+    b = len(labels)
+    outputs = {
+        "logits": torch.randn(b, classes, generator=g, requires_grad=True),
+        "proj_logits": torch.randn(b, classes, generator=g, requires_grad=True),
+        "pooled": torch.randn(b, dim + 2, generator=g, requires_grad=True),
+        "proj": torch.randn(b, dim, generator=g, requires_grad=True),
+        "modality": torch.cat([torch.zeros(b // 2), torch.ones(b // 2)]).long(),
+    }
+    text = torch.randn(b, dim, generator=g, requires_grad=True)
+    return outputs, labels, text
+
+
+def test_eees_total_is_eq13_weighted_sum_of_reference_terms():
+    outputs, labels, text = _batch()
+    cfg = LossConfig()
+    res = EEESLoss(cfg)(outputs, labels, text=text, generator=torch.Generator().manual_seed(3))
+    f = F.normalize(outputs["proj"], dim=1)
+    t = F.normalize(text, dim=1)
+    n = len(labels) // 2
+    v, r = slice(0, n), slice(n, None)
+    id_ = id_loss(outputs["logits"], labels) + id_loss(outputs["proj_logits"], labels)
+    wrt = wrt_loss(outputs["pooled"], labels) + wrt_loss(outputs["proj"], labels)
+    con_o = contrastive_loss(f[v], t[v], cfg.temperature) + contrastive_loss(f[r], t[r], cfg.temperature)
+    g = torch.Generator().manual_seed(3)
+    con_m = kd = 0
+    for half in (v, r):
+        p = cvsc_partners(labels[half], 1, g)
+        fm, tm = cvsc_fuse(f[half], labels[half], 1, partners=p), cvsc_fuse(t[half], labels[half], 1, partners=p)
+        con_m = con_m + contrastive_loss(fm, tm, cfg.temperature)
+        kd = kd + kd_loss(fm, f[half]) + kd_loss(tm, t[half])
+    cm = cmsp_loss(f[v], f[r], t[v], t[r])
+    expected = id_ + 0.25 * wrt + 0.2 * (con_o + con_m) + 0.08 * kd + 0.01 * cm
+    torch.testing.assert_close(res.total, expected)
+    for key, ref in {"id": id_, "wrt": wrt, "con_o": con_o, "con_m": con_m, "kd": kd, "cmsp": cm}.items():
+        torch.testing.assert_close(res.terms[key], ref.detach())
+    res.total.backward()
+    assert text.grad is not None and outputs["proj"].grad is not None
+
+
+@pytest.mark.parametrize(
+    "preset, keys",
+    [
+        ("baseline", {"id", "wrt"}),
+        ("ise", {"id", "wrt", "ise"}),
+        ("ese", {"id", "wrt", "con_o"}),
+        ("ese+cvsc", {"id", "wrt", "con_o", "con_m", "kd"}),
+        ("ese+cmsp", {"id", "wrt", "con_o", "cmsp"}),
+        ("eees", {"id", "wrt", "con_o", "con_m", "kd", "cmsp"}),
+    ],
+)
+def test_each_table3_row_is_one_preset_with_its_terms(preset, keys):
+    outputs, labels, text = _batch()
+    res = EEESLoss(loss_preset(preset))(outputs, labels, text=text, class_text=torch.randn(5, 6))
+    assert set(res.terms) == keys | {"total"}
+    assert torch.isfinite(res.total)
+
+
+def test_loss_config_validation_and_from_dict():
+    cfg = from_dict(LossConfig, {"use_cvsc": False, "weights": {"kd": 0.5}, "m": 2})
+    assert cfg.weights.kd == 0.5 and cfg.weights.wrt == 0.25 and cfg.m == 2
+    with pytest.raises(ConfigError, match="use_ise"):
+        from_dict(LossConfig, {"use_ise": True})
+    with pytest.raises(ConfigError, match="need use_ese"):
+        from_dict(LossConfig, {"use_ese": False, "use_cvsc": True, "use_cmsp": False})
+    with pytest.raises(ConfigError, match="unknown loss preset"):
+        loss_preset("nope")
+    assert loss_preset("eees") is not LOSS_PRESETS["eees"]
+
+
+def test_total_loss_reports_missing_inputs_and_misaligned_cmsp_pairs():
+    outputs, labels, text = _batch()
+    with pytest.raises(VireidError, match="caption feature"):
+        EEESLoss(loss_preset("ese"))(outputs, labels)
+    with pytest.raises(VireidError, match="class_text"):
+        EEESLoss(loss_preset("ise"))(outputs, labels)
+    shuffled = labels.clone()
+    shuffled[6:] = shuffled[6:].flip(0)
+    with pytest.raises(VireidError, match="CMSP"):
+        EEESLoss(loss_preset("ese+cmsp"))(outputs, shuffled, text=text)
+
+
+def test_half_precision_inputs_are_computed_in_float32():
+    # Under autocast features arrive as fp16/bf16; the eps clamp must not underflow to zero.
+    x = torch.ones(4, 3, dtype=torch.bfloat16, requires_grad=True)
+    labels = torch.tensor([0, 0, 1, 1])
+    value = wrt_loss(x, labels)
+    value.backward()
+    assert value.dtype == torch.float32 and torch.isfinite(x.grad).all()
+    f = torch.ones(2, 3, dtype=torch.float16, requires_grad=True)
+    cm = cmsp_loss(f, f, f, f)
+    cm.backward()
+    assert torch.isfinite(f.grad).all()
+    assert contrastive_loss(f.detach(), f.detach(), 0.01).dtype == torch.float32
