@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from vireid.errors import VireidError
-from vireid.training.checkpoint import save_checkpoint
+from vireid.models.store import save_checkpoint
 from vireid.models.store import load_model, model_checkpoint_state
 from vireid.models import TINY_MODEL_NAME, ModelConfig, build_model
 

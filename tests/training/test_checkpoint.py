@@ -3,14 +3,8 @@
 import pytest
 import torch
 
-from vireid.training.checkpoint import (
-    CheckpointError,
-    load_checkpoint,
-    resolve_resume,
-    rng_state,
-    save_checkpoint,
-    set_rng_state,
-)
+from vireid.models.store import CheckpointError, load_checkpoint, save_checkpoint
+from vireid.training.checkpoint import resolve_resume, rng_state, set_rng_state
 
 
 def _state(model):
@@ -22,7 +16,7 @@ def test_round_trip_with_weights_only_loading(tmp_path):
     model = torch.nn.Linear(3, 2)
     path = save_checkpoint(tmp_path / "c" / "last.pt", _state(model))
     state = load_checkpoint(path)
-    assert state["format"] == "vireid-checkpoint" and state["version"] == 1
+    assert state["format"] == "vireid-checkpoint" and state["version"] == 2
     assert torch.equal(state["model"]["weight"], model.weight.detach())
     assert state["epoch"] == 2 and state["metrics"] == {"val/mAP": 0.5}
     assert not list(path.parent.glob(".*.tmp"))

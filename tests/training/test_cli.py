@@ -39,7 +39,7 @@ def test_train_command_runs_a_tiny_preset(monkeypatch, capsys, common, tmp_path)
     (["--set", "optim.lrr=1"], "error: unknown config key optim.lrr"),
     (["--set", "optim.epochs='ten'"], "error: optim.epochs: expected an integer"),
     (["--preset", "nope"], "error: unknown preset 'nope'"),
-    (["--preset", "tiny-eees"], "error: this preset trains with captions"),
+    (["--preset", "tiny-eees"], "error: this method trains with captions"),
     (["--preset", "tiny-eees", "--captions", "/nonexistent/c.parquet"],
      "error: /nonexistent/c.parquet: caption manifest not found"),
     (["--index", "/nonexistent/index.parquet"], "error: /nonexistent/index.parquet: manifest not found"),

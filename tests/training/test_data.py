@@ -4,6 +4,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from vireid.manifests.schema import MODALITIES
 from vireid.errors import ConfigError, ManifestError
 from vireid.manifests import to_table, write_manifest
 from vireid.training.data import DataConfig, MissingCaptionsError, load_train_data
@@ -50,7 +51,7 @@ def _cfg(tmp_path, index, captions=(), **kw):
 def test_train_rows_get_their_captions_and_val_rows_are_kept_apart(inputs):
     tmp_path, rows, index = inputs
     caps = write_manifest(to_table(_caption_rows(rows), "captions"), tmp_path / "c.parquet", "captions")
-    data = load_train_data(_cfg(tmp_path, index, [caps]), uses_captions=True)
+    data = load_train_data(_cfg(tmp_path, index, [caps]), caption_modalities=MODALITIES)
     assert data.train.num_rows == 4 and data.num_classes == 2
     assert set(data.val.column("pid").to_pylist()) == {12}
     assert 13 not in data.train.column("pid").to_pylist() + data.val.column("pid").to_pylist()
@@ -65,7 +66,7 @@ def test_missing_or_failed_captions_are_an_error_naming_count_and_ids(inputs):
                                                  error={"sysu:cam3/0011/0001.jpg"}), "captions"),
                           tmp_path / "c.parquet", "captions")
     with pytest.raises(MissingCaptionsError, match=r"2 of 4 training images") as err:
-        load_train_data(_cfg(tmp_path, index, [caps]), uses_captions=True)
+        load_train_data(_cfg(tmp_path, index, [caps]), caption_modalities=MODALITIES)
     assert "sysu:cam1/0010/0001.jpg" in str(err.value) and "--missing-captions template" in str(err.value)
 
 
@@ -73,7 +74,7 @@ def test_template_fallback_fills_missing_captions_and_counts_them(inputs):
     tmp_path, rows, index = inputs
     caps = write_manifest(to_table(_caption_rows(rows, skip={"sysu:cam1/0010/0001.jpg"}), "captions"),
                           tmp_path / "c.parquet", "captions")
-    data = load_train_data(_cfg(tmp_path, index, [caps], missing_captions="template"), uses_captions=True)
+    data = load_train_data(_cfg(tmp_path, index, [caps], missing_captions="template"), caption_modalities=MODALITIES)
     pairs = dict(zip(data.train.column("image_id").to_pylist(), data.train.column("caption").to_pylist()))
     assert pairs["sysu:cam1/0010/0001.jpg"] == "a photo of a person"
     assert data.missing_captions == 1
@@ -83,26 +84,26 @@ def test_later_caption_manifest_wins(inputs):
     tmp_path, rows, index = inputs
     a = write_manifest(to_table(_caption_rows(rows, text="old"), "captions"), tmp_path / "a.parquet", "captions")
     b = write_manifest(to_table(_caption_rows(rows[:1], text="new"), "captions"), tmp_path / "b.parquet", "captions")
-    data = load_train_data(_cfg(tmp_path, index, [a, b]), uses_captions=True)
+    data = load_train_data(_cfg(tmp_path, index, [a, b]), caption_modalities=MODALITIES)
     pairs = dict(zip(data.train.column("image_id").to_pylist(), data.train.column("caption").to_pylist()))
     assert pairs[rows[0]["image_id"]] == "new 10" and pairs[rows[1]["image_id"]] == "old 10"
 
 
 def test_presets_without_captions_need_no_manifest(inputs):
     tmp_path, _, index = inputs
-    data = load_train_data(_cfg(tmp_path, index), uses_captions=False)
-    assert data.train.num_rows == 4 and not data.uses_captions
+    data = load_train_data(_cfg(tmp_path, index))
+    assert data.train.num_rows == 4
 
 
 def test_caption_presets_without_a_manifest_say_how_to_give_one(inputs):
     tmp_path, _, index = inputs
     with pytest.raises(ConfigError, match="--captions"):
-        load_train_data(_cfg(tmp_path, index), uses_captions=True)
+        load_train_data(_cfg(tmp_path, index), caption_modalities=MODALITIES)
 
 
 def test_missing_files_are_named(inputs):
     tmp_path, _, index = inputs
     with pytest.raises(ManifestError, match="nope.parquet"):
-        load_train_data(_cfg(tmp_path, index, [tmp_path / "nope.parquet"]), uses_captions=True)
+        load_train_data(_cfg(tmp_path, index, [tmp_path / "nope.parquet"]), caption_modalities=MODALITIES)
     with pytest.raises(ManifestError, match="missing.parquet"):
-        load_train_data(_cfg(tmp_path, tmp_path / "missing.parquet"), uses_captions=False)
+        load_train_data(_cfg(tmp_path, tmp_path / "missing.parquet"))

@@ -5,10 +5,10 @@ import json
 import pytest
 import torch
 
-from vireid.training.checkpoint import load_checkpoint
+from vireid.models.store import load_checkpoint
 from vireid.training.engine import NonFiniteLossError, ResumeError, train
 from vireid.models.store import load_model
-from vireid.losses import EEESLoss
+from vireid.methods.eees import EEESObjective
 from vireid.training.train_log import read_jsonl
 
 PRESETS = ["tiny-baseline", "tiny-ise", "tiny-ese", "tiny-ese-cvsc", "tiny-ese-cmsp", "tiny-eees"]
@@ -24,7 +24,7 @@ EXPECTED_TERMS = {
 
 @pytest.mark.parametrize("preset", PRESETS)
 def test_each_preset_trains_and_writes_checkpoints_and_logs(preset, tiny_config, tmp_path):
-    cfg = tiny_config(preset, "prompt.epochs=1")
+    cfg = tiny_config(preset, "eees.prompt.epochs=1")
     result = train(cfg, tmp_path / "run")
     run = tmp_path / "run"
     for name in ("checkpoints/last.pt", "checkpoints/best.pt", "config.json", "logs/train.csv",
@@ -37,7 +37,7 @@ def test_each_preset_trains_and_writes_checkpoints_and_logs(preset, tiny_config,
     assert record["steps"] == 2 and record["images_per_s"] > 0 and 0 <= record["data_share"] <= 1
     assert "val/mAP" in record  # validated on split=val (held-out training ids)
     if preset == "tiny-ise":  # the prompt-learning stage ran first
-        assert read_jsonl(run / "logs" / "prompt_stage.jsonl")[0]["loss/prompt"] > 0
+        assert read_jsonl(run / "logs" / "stage_prompts.jsonl")[0]["loss/prompt"] > 0
     state = load_checkpoint(result.last)
     assert state["epoch"] == 1 and state["train_config"]["method"] == cfg.method
     assert {"optimizer", "scheduler", "sampler", "rng", "fingerprints"} <= set(state)
@@ -65,13 +65,13 @@ def test_resume_reproduces_the_uninterrupted_run_exactly(tiny_config, tmp_path):
 
 def test_resume_refuses_changed_method(tiny_config, tmp_path):
     train(tiny_config("tiny-ese", batches=1), tmp_path / "run")
-    with pytest.raises(ResumeError, match="'loss' differs"):
+    with pytest.raises(ResumeError, match="'method' differs"):
         train(tiny_config("tiny-eees", epochs=2, batches=1), tmp_path / "run", resume="auto")
 
 
 def test_non_finite_values_stop_training_and_keep_the_last_good_checkpoint(
         tiny_config, tmp_path, monkeypatch):
-    real_forward = EEESLoss.forward
+    real_forward = EEESObjective.forward
     calls = {"n": 0}
 
     def poisoned(self, *args, **kwargs):
@@ -82,7 +82,7 @@ def test_non_finite_values_stop_training_and_keep_the_last_good_checkpoint(
             result.terms["total"] = result.total.detach()
         return result
 
-    monkeypatch.setattr(EEESLoss, "forward", poisoned)
+    monkeypatch.setattr(EEESObjective, "forward", poisoned)
     run = tmp_path / "run"
     with pytest.raises(NonFiniteLossError, match=r"epoch 2, step 1 .*total=nan.*last good checkpoint") as err:
         train(tiny_config("tiny-eees", epochs=2, batches=2), run)

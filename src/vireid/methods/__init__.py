@@ -13,6 +13,7 @@ from vireid.methods.registry import (
     Resolved,
     get_method,
     list_methods,
+    method_config,
     method_names,
     register_method,
     resolve,
@@ -26,5 +27,5 @@ for _info in pkgutil.iter_modules(__path__):
 
 __all__ = [
     "LossResult", "Method", "Needs", "Objective", "Resolved", "Stage", "StageContext", "TrainBatch", "Variant",
-    "get_method", "list_methods", "method_names", "register_method", "resolve", "unregister_method",
+    "get_method", "list_methods", "method_config", "method_names", "register_method", "resolve", "unregister_method",
 ]

@@ -71,3 +71,12 @@ def list_methods() -> list[Method]:
 def method_names() -> list[str]:
     """Every selectable name: methods and their variants."""
     return sorted(_NAMES)
+
+
+def method_config(name: str, overrides: dict | None = None):
+    """The typed config section a method or variant name selects (+ ``overrides``)."""
+    from vireid.config import from_dict, merge
+
+    resolved = resolve(name)
+    return from_dict(resolved.method.config_cls, merge(resolved.variant.config, overrides or {}),
+                     prefix=f"{resolved.method.name}.")

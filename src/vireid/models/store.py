@@ -124,5 +124,5 @@ def load_model(checkpoint: str | Path, device: str | torch.device = "cpu") -> nn
         model = model_from_state(state, path)
     except RuntimeError as exc:  # shape mismatches: torch lists every tensor; one line is enough
         first = (str(exc).strip().splitlines() or [""])[-1].strip()[:160]
-        raise CheckpointError(f"{path}: weights do not fit the model of model_config ({first})") from None
+        raise CheckpointError(f"{path}: weights do not match the model of model_config ({first})") from None
     return model.to(device)

@@ -56,59 +56,69 @@ class EEESObjective(Objective):
     def forward(self, batch: TrainBatch) -> LossResult:
         out = self.model(visible=batch.visible, infrared=batch.infrared)
         text = self.model.encode_text(batch.tokens) if batch.tokens is not None else None
-        return self.loss(out, batch.labels, text=text, generator=batch.generator)
+        return eees_loss(self.cfg, out, batch.labels, text=text, class_text=self.class_text,
+                         generator=batch.generator)
 
-    def loss(self, outputs, labels: torch.Tensor, text: torch.Tensor | None = None,
-             generator: torch.Generator | None = None) -> LossResult:
-        cfg, w = self.cfg, self.cfg.weights
-        terms: dict[str, torch.Tensor] = {}
-        heads = [outputs["logits"]] + ([outputs["proj_logits"]] if "proj_logits" in outputs else [])
-        terms["id"] = sum(id_loss(h, labels, cfg.label_smoothing) for h in heads)
-        total = terms["id"]
-        if cfg.use_wrt:
-            terms["wrt"] = wrt_loss(outputs["pooled"], labels) + wrt_loss(outputs["proj"], labels)
-            total = total + w.wrt * terms["wrt"]
-        if cfg.use_ise:
-            terms["ise"] = prompt_ce_loss(outputs["proj"], self.class_text, labels, cfg.temperature)
-            total = total + w.con * terms["ise"]
-        if cfg.use_ese:
-            if text is None:
-                raise VireidError("eees: ESE needs text (one caption feature per image row)")
-            total = total + self._text_terms(outputs, labels, text, generator, terms)
-        terms = {k: v.detach() for k, v in terms.items()}
-        terms["total"] = total.detach()
-        return LossResult(total=total, terms=terms)
 
-    def _text_terms(self, outputs, labels, text, generator, terms) -> torch.Tensor:
-        cfg, w = self.cfg, self.cfg.weights
-        image = F.normalize(outputs["proj"], dim=-1)
-        text = F.normalize(text, dim=-1)
-        modality = outputs["modality"]
-        halves = {}
-        for mod in (VISIBLE, INFRARED):
-            rows = torch.nonzero(modality == mod).flatten()
-            if len(rows):
-                halves[mod] = (image[rows], text[rows], labels[rows])
-        terms["con_o"] = sum(contrastive_loss(f, t, cfg.temperature) for f, t, _ in halves.values())
-        weighted = w.con * terms["con_o"]
-        if cfg.use_cvsc:
-            con_m, kd = [], []
-            for f, t, lab in halves.values():
-                partners = cvsc_partners(lab, cfg.m, generator)
-                f_m = cvsc_fuse(f, lab, cfg.m, partners=partners)
-                t_m = cvsc_fuse(t, lab, cfg.m, partners=partners)
-                con_m.append(contrastive_loss(f_m, t_m, cfg.temperature))
-                kd.append(kd_loss(f_m, f) + kd_loss(t_m, t))
-            terms["con_m"] = sum(con_m)
-            terms["kd"] = sum(kd)
-            weighted = weighted + w.con * terms["con_m"] + w.kd * terms["kd"]
-        if cfg.use_cmsp:
-            if set(halves) != {VISIBLE, INFRARED} or not torch.equal(halves[VISIBLE][2], halves[INFRARED][2]):
-                raise VireidError(
-                    "eees: CMSP needs the i-th visible and i-th infrared rows of the batch to share an identity "
-                    "(equal counts, same label order)"
-                )
-            (f_v, t_v, _), (f_r, t_r, _) = halves[VISIBLE], halves[INFRARED]
-            terms["cmsp"] = cmsp_loss(f_v, f_r, t_v, t_r)
-            weighted = weighted + w.cmsp * terms["cmsp"]
-        return weighted
+def eees_loss(cfg: EEESConfig, outputs, labels: torch.Tensor, *, text: torch.Tensor | None = None,
+              class_text: torch.Tensor | None = None, generator: torch.Generator | None = None) -> LossResult:
+    """Eq. 13 on one batch's network outputs (see :class:`EEESObjective`).
+
+    ``text`` [B, D]: the caption feature of each row (ESE rows); ``class_text`` [C, D]: one
+    learned prompt feature per identity (ISE row); ``generator`` draws the CVSC partners.
+    """
+    w = cfg.weights
+    terms: dict[str, torch.Tensor] = {}
+    heads = [outputs["logits"]] + ([outputs["proj_logits"]] if "proj_logits" in outputs else [])
+    terms["id"] = sum(id_loss(h, labels, cfg.label_smoothing) for h in heads)
+    total = terms["id"]
+    if cfg.use_wrt:
+        terms["wrt"] = wrt_loss(outputs["pooled"], labels) + wrt_loss(outputs["proj"], labels)
+        total = total + w.wrt * terms["wrt"]
+    if cfg.use_ise:
+        if class_text is None:
+            raise VireidError("eees: the ise variant needs class_text (learned prompt features per identity)")
+        terms["ise"] = prompt_ce_loss(outputs["proj"], class_text, labels, cfg.temperature)
+        total = total + w.con * terms["ise"]
+    if cfg.use_ese:
+        if text is None:
+            raise VireidError("eees: ESE needs text (one caption feature per image row)")
+        total = total + _text_terms(cfg, outputs, labels, text, generator, terms)
+    terms = {k: v.detach() for k, v in terms.items()}
+    terms["total"] = total.detach()
+    return LossResult(total=total, terms=terms)
+
+
+def _text_terms(cfg: EEESConfig, outputs, labels, text, generator, terms) -> torch.Tensor:
+    w = cfg.weights
+    image = F.normalize(outputs["proj"], dim=-1)
+    text = F.normalize(text, dim=-1)
+    modality = outputs["modality"]
+    halves = {}
+    for mod in (VISIBLE, INFRARED):
+        rows = torch.nonzero(modality == mod).flatten()
+        if len(rows):
+            halves[mod] = (image[rows], text[rows], labels[rows])
+    terms["con_o"] = sum(contrastive_loss(f, t, cfg.temperature) for f, t, _ in halves.values())
+    weighted = w.con * terms["con_o"]
+    if cfg.use_cvsc:
+        con_m, kd = [], []
+        for f, t, lab in halves.values():
+            partners = cvsc_partners(lab, cfg.m, generator)
+            f_m = cvsc_fuse(f, lab, cfg.m, partners=partners)
+            t_m = cvsc_fuse(t, lab, cfg.m, partners=partners)
+            con_m.append(contrastive_loss(f_m, t_m, cfg.temperature))
+            kd.append(kd_loss(f_m, f) + kd_loss(t_m, t))
+        terms["con_m"] = sum(con_m)
+        terms["kd"] = sum(kd)
+        weighted = weighted + w.con * terms["con_m"] + w.kd * terms["kd"]
+    if cfg.use_cmsp:
+        if set(halves) != {VISIBLE, INFRARED} or not torch.equal(halves[VISIBLE][2], halves[INFRARED][2]):
+            raise VireidError(
+                "eees: CMSP needs the i-th visible and i-th infrared rows of the batch to share an identity "
+                "(equal counts, same label order)"
+            )
+        (f_v, t_v, _), (f_r, t_r, _) = halves[VISIBLE], halves[INFRARED]
+        terms["cmsp"] = cmsp_loss(f_v, f_r, t_v, t_r)
+        weighted = weighted + w.cmsp * terms["cmsp"]
+    return weighted
