@@ -4,8 +4,9 @@
 1. one :func:`vireid.evaluation.evaluate` call at SYSU multi-shot size (3,803 IR queries x
    3,010 gallery images in ``full``; smaller in ``short``) against two per-query loops:
    :func:`field_style_evaluate`, structured like the field's own ``eval_sysu`` (target: at
-   least 20x faster), and :func:`reference_evaluate`, a leaner loop with the same rules,
-   reported as the stricter ratio; the results of all three must be identical (asserted);
+   least 20x faster), and :func:`vireid.evaluation.metrics.evaluate_reference`, the leaner
+   specification loop, reported as the stricter ratio; the results must agree (asserted:
+   bit for bit with the reference, to 1e-12 with the field-style loop, which sums pairwise);
 2. the whole SYSU protocol from saved features (all/indoor x single/multi-shot x 10 trials,
    3,072-d random features on a synthetic SYSU-size id/camera list, distance matrices
    included; target < 10 s on 2 cores).
@@ -26,59 +27,17 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-def reference_evaluate(distmat, q_pids, g_pids, q_cams, g_cams, protocol="sysu", max_rank=20):
-    """Per-query loop reference with the same rules as ``vireid.evaluation.evaluate``.
-
-    Deliberately simple: one query at a time, explicit removal, ``np.unique`` for the
-    de-duplicated CMC. Returns ``(cmc, mAP, mINP, num_valid)``; raises if no query is valid.
-    """
-    distmat = np.asarray(distmat)
-    q_pids, g_pids = np.asarray(q_pids), np.asarray(g_pids)
-    q_cams, g_cams = np.asarray(q_cams), np.asarray(g_cams)
-    all_cmc, all_ap, all_inp = [], [], []
-    for i in range(distmat.shape[0]):
-        order = np.argsort(distmat[i], kind="stable")
-        if protocol == "sysu":
-            remove = (q_cams[i] == 3) & (g_cams[order] == 2)
-        elif protocol == "llcm":
-            remove = (g_pids[order] == q_pids[i]) & (g_cams[order] == q_cams[i])
-        else:
-            remove = np.zeros(len(order), dtype=bool)
-        kept_pids = g_pids[order][~remove]
-        raw = (kept_pids == q_pids[i]).astype(np.int64)
-        if not raw.any():
-            continue
-        if protocol in ("sysu", "llcm"):
-            first_idx = np.unique(kept_pids, return_index=True)[1]
-            unique_pids = kept_pids[np.sort(first_idx)]
-            cmc_list = (unique_pids == q_pids[i]).astype(np.int64)
-        else:
-            cmc_list = raw
-        cmc = np.minimum(np.cumsum(cmc_list), 1)
-        if len(cmc) < max_rank:
-            cmc = np.concatenate([cmc, np.full(max_rank - len(cmc), cmc[-1])])
-        all_cmc.append(cmc[:max_rank])
-        hits = np.cumsum(raw)
-        positions = np.nonzero(raw)[0]
-        all_ap.append(np.mean(hits[positions] / (positions + 1.0)))
-        all_inp.append(raw.sum() / (positions[-1] + 1.0))
-    if not all_cmc:
-        raise ValueError("no valid query")
-    return (np.mean(np.asarray(all_cmc, dtype=np.float64), axis=0), float(np.mean(all_ap)),
-            float(np.mean(all_inp)), len(all_cmc))
-
-
 def field_style_evaluate(distmat, q_pids, g_pids, q_cams, g_cams, max_rank=20):
     """The SYSU-MM01 evaluator as the field's code lineage structures it (AGW-era ``eval_sysu``).
 
-    Same rules and arithmetic as :func:`reference_evaluate`, written the way those evaluators
-    are: one ``argsort`` of the whole matrix up front (stable here, where those use numpy's
-    default quicksort, so that ties follow vireid's documented rule and the results can be
-    compared exactly), then a per-query loop that de-duplicates
-    identities through a Python list over ``sorted(np.unique(...)[1])`` and builds the
-    precision curve of the AP with a Python comprehension over the ranked list. It is the
-    baseline users of those repositories actually run; :func:`reference_evaluate` is a leaner
-    loop kept as the stricter comparison. Returns ``(cmc, mAP, mINP, num_valid)``.
+    Same rules and arithmetic as :func:`vireid.evaluation.metrics.evaluate_reference`, written
+    the way those evaluators are: one ``argsort`` of the whole matrix up front (stable here,
+    where those use numpy's default quicksort, so that ties follow vireid's documented rule and
+    the results can be compared), then a per-query loop that de-duplicates identities through
+    a Python list over ``sorted(np.unique(...)[1])`` and builds the precision curve of the AP
+    with a Python comprehension over the ranked list. It exists only to time the structure
+    users of those repositories actually run; the package's reference is the leaner loop kept
+    as the stricter comparison. Returns ``(cmc, mAP, mINP, num_valid)``.
     """
     indices = np.argsort(distmat, axis=1, kind="stable")
     ranked_pids = g_pids[indices]
@@ -141,6 +100,7 @@ def synthetic_sysu(root: Path) -> Path:
 def run(size: str = "short") -> dict:
     from bench._common import timeit
     from vireid.evaluation import FeatureTable, evaluate, run_protocol, sysu_gallery, sysu_query
+    from vireid.evaluation.metrics import evaluate_reference
     from vireid.evaluation.runner import plan, required_images
 
     out: dict = {}
@@ -153,15 +113,15 @@ def run(size: str = "short") -> dict:
         dist = rng.random((nq, len(gallery))).astype(np.float32)
         args = (dist, query.pids[:nq], gallery.pids, query.cams[:nq], gallery.cams)
         fast = evaluate(*args, protocol="sysu")
-        ref = reference_evaluate(*args, protocol="sysu")
-        np.testing.assert_allclose(fast.cmc, ref[0], atol=1e-12)
-        assert abs(fast.mAP - ref[1]) < 1e-12 and abs(fast.mINP - ref[2]) < 1e-12 and fast.num_valid == ref[3]
+        ref = evaluate_reference(*args, protocol="sysu")
+        assert all(np.array_equal(getattr(fast, k), getattr(ref, k), equal_nan=True) for k in ("cmc", "ap", "inp"))
+        assert (fast.mAP, fast.mINP, fast.num_valid) == (ref.mAP, ref.mINP, ref.num_valid)
         field = field_style_evaluate(*args)
         np.testing.assert_allclose(fast.cmc, field[0], atol=1e-12)
         assert abs(fast.mAP - field[1]) < 1e-12 and abs(fast.mINP - field[2]) < 1e-12 and fast.num_valid == field[3]
         # best of several runs for all: this shared 2-core machine's timings vary by +-10%
         t_fast = timeit(lambda: evaluate(*args, protocol="sysu"), repeat=7)
-        t_ref = timeit(lambda: reference_evaluate(*args, protocol="sysu"), repeat=2, warmup=0)
+        t_ref = timeit(lambda: evaluate_reference(*args, protocol="sysu"), repeat=2, warmup=0)
         t_field = timeit(lambda: field_style_evaluate(*args), repeat=1, warmup=0)
         out["metrics"] = {"num_query": nq, "num_gallery": len(gallery), "vectorised_s": t_fast,
                           "reference_loop_s": t_ref, "speedup": t_ref / t_fast, "identical": True,

@@ -1,14 +1,17 @@
 """Specification of vireid.evaluation.evaluate: hand-built cases with known CMC / AP / mINP,
-then a property test against the per-query reference loop for all three protocols."""
+then property tests that the fast ranker equals the per-query reference exactly, for all three
+protocols."""
+
+import re
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vireid.evaluation import EvaluationError, evaluate
-
-from ._reference import field_style_evaluate, reference_evaluate
+from bench.bench_evaluation import field_style_evaluate
+from vireid.evaluation import EvaluationError, evaluate, ranking
+from vireid.evaluation.metrics import evaluate_reference
 
 
 def ev(dist, qp, gp, qc, gc, protocol, max_rank=5):
@@ -88,22 +91,51 @@ def test_bad_inputs_name_the_problem():
         ev([[0.1]], [1], [1], [3], [1], "market")
 
 
+def assert_identical(got, want):
+    """Every field equal, bit for bit (NaN where the reference has NaN)."""
+    np.testing.assert_array_equal(got.cmc, want.cmc)
+    np.testing.assert_array_equal(got.first_rank, want.first_rank)
+    np.testing.assert_array_equal(got.ap, want.ap)        # treats NaN == NaN
+    np.testing.assert_array_equal(got.inp, want.inp)
+    assert (got.mAP, got.mINP) == (want.mAP, want.mINP)
+    assert (got.num_valid, got.num_invalid) == (want.num_valid, want.num_invalid)
+
+
+def test_the_reference_states_the_hand_built_cases_too():
+    # the SYSU camera rule and de-duplication, through the reference itself
+    r = evaluate_reference([[0.1, 0.2, 0.3]], [1], [1, 2, 1], [3], [2, 1, 1], "sysu", 5)
+    assert r.first_rank[0] == 2 and r.mAP == pytest.approx(1 / 2)
+    r = evaluate_reference([np.arange(7) / 10], [1], [2, 2, 2, 2, 2, 3, 1], [6], [1] * 7, "llcm", 5)
+    assert r.cmc.tolist() == [0, 0, 1, 1, 1] and r.mINP == pytest.approx(1 / 7)
+
+
+def test_nan_distances_are_rejected_by_both():
+    for fn in (evaluate, evaluate_reference):
+        with pytest.raises(EvaluationError, match="NaN"):
+            fn(np.array([[0.1, np.nan]]), [1], [1, 2], [3], [1, 1], "regdb")
+
+
 @st.composite
 def problems(draw):
     nq = draw(st.integers(1, 30))
     ng = draw(st.integers(1, 40))
     seed = draw(st.integers(0, 2**31 - 1))
     rng = np.random.default_rng(seed)
-    # integer distances from a small range create many ties on purpose; float32 quantised
-    # distances too; optionally -0.0 / +0.0 / infinities mixed in
+    # integer levels from a small range create many ties on purpose, as float64, float32
+    # (quantised) or int64 distances; optionally -0.0 / +0.0 / infinities mixed in
     levels = draw(st.sampled_from([3, 10, 1000]))
     dist = rng.integers(0, levels, size=(nq, ng)).astype(float)
-    if draw(st.booleans()):
+    kind = draw(st.sampled_from(["float64", "float32", "int64"]))
+    if kind == "float32":
         dist = (dist / levels).astype(np.float32)
-    if draw(st.booleans()):
+    elif kind == "int64":
+        dist = dist.astype(np.int64) - levels // 2
+    if kind != "int64" and draw(st.booleans()):
         special = np.array([-0.0, 0.0, np.inf, -np.inf], dtype=dist.dtype)
         spots = rng.random((nq, ng)) < 0.2
         dist[spots] = rng.choice(special, int(spots.sum()))
+    if draw(st.booleans()):
+        dist = np.asfortranarray(dist)           # column-major, like d[:, cols] of a C array
     npid = draw(st.integers(1, 6))
     g_pids = rng.integers(0, npid, ng)
     if draw(st.booleans()):
@@ -115,28 +147,22 @@ def problems(draw):
 @settings(max_examples=300, deadline=None)
 @given(problems(), st.sampled_from(["sysu", "regdb", "llcm"]), st.integers(1, 25),
        st.sampled_from([None, 1, 37]))
-def test_vectorised_equals_per_query_reference(problem, protocol, max_rank, block_entries):
-    from vireid.evaluation import metrics
-
+def test_fast_ranker_equals_the_reference_exactly(problem, protocol, max_rank, block_entries):
     dist, qp, gp, qc, gc = problem
     try:
-        expected = reference_evaluate(dist, qp, gp, qc, gc, protocol, max_rank)
-    except ValueError:
-        with pytest.raises(EvaluationError):
+        want = evaluate_reference(dist, qp, gp, qc, gc, protocol, max_rank)
+    except EvaluationError as error:             # no valid query: the same error
+        with pytest.raises(EvaluationError, match=re.escape(str(error))):
             evaluate(dist, qp, gp, qc, gc, protocol, max_rank)
         return
-    saved = metrics._BLOCK_ENTRIES
+    saved = ranking._BLOCK_ENTRIES
     try:
         if block_entries is not None:                 # several query blocks per call
-            metrics._BLOCK_ENTRIES = block_entries
+            ranking._BLOCK_ENTRIES = block_entries
         got = evaluate(dist, qp, gp, qc, gc, protocol, max_rank)
     finally:
-        metrics._BLOCK_ENTRIES = saved
-    cmc, m_ap, m_inp, num_valid = expected
-    np.testing.assert_allclose(got.cmc, cmc, rtol=0, atol=1e-12)
-    assert got.mAP == pytest.approx(m_ap, abs=1e-12)
-    assert got.mINP == pytest.approx(m_inp, abs=1e-12)
-    assert got.num_valid == num_valid
+        ranking._BLOCK_ENTRIES = saved
+    assert_identical(got, want)
 
 
 @pytest.mark.parametrize("protocol", ["sysu", "regdb", "llcm"])
@@ -149,15 +175,12 @@ def test_float32_ties_at_gallery_scale_equal_the_reference(protocol):
     q_pids, q_cams = rng.integers(0, 40, 300), rng.choice([2, 3, 6], 300)
     for levels in (5, 300, 10**6):
         d = rng.integers(0, levels, size=(300, len(g_pids))).astype(np.float32) / levels
-        got = evaluate(d, q_pids, g_pids, q_cams, g_cams, protocol=protocol)
-        cmc, m_ap, m_inp, num_valid = reference_evaluate(d, q_pids, g_pids, q_cams, g_cams, protocol)
-        np.testing.assert_allclose(got.cmc, cmc, rtol=0, atol=1e-12)
-        assert got.mAP == pytest.approx(m_ap, abs=1e-12)
-        assert got.mINP == pytest.approx(m_inp, abs=1e-12)
-        assert got.num_valid == num_valid
+        assert_identical(evaluate(d, q_pids, g_pids, q_cams, g_cams, protocol=protocol),
+                         evaluate_reference(d, q_pids, g_pids, q_cams, g_cams, protocol=protocol))
 
 
 def test_the_benchmarks_field_style_sysu_loop_computes_the_same_metrics():
+    # the field's loop sums precisions with np.sum (pairwise): equal up to rounding
     rng = np.random.default_rng(1)
     g_pids = np.repeat(np.arange(20), 12)
     g_cams = rng.choice([1, 2, 4, 5], len(g_pids))
