@@ -110,3 +110,12 @@ def test_wrong_requests_raise_instead_of_reporting(synth_sysu_root):
         check_dataset("market", synth_sysu_root)
     with pytest.raises(DatasetError, match="trial"):
         check_dataset("regdb", synth_sysu_root)
+
+
+def test_a_decompression_bomb_is_one_problem_and_the_report_survives(sysu_copy):
+    from tests.datasets.test_images import png_header_only
+
+    bomb = png_header_only(sysu_copy / "cam1" / "0002" / "0001.jpg", 20000, 20000)
+    report = check_dataset("sysu", sysu_copy)
+    assert len(report.problems) == 1 and report.problems[0].startswith(f"{bomb}: image too large")
+    assert report.num_images == 432
