@@ -8,7 +8,7 @@ import sys
 import typer
 
 from vireid import __version__
-from vireid.errors import VireidError
+from vireid.errors import VireidError, resume_hint, storage_error
 
 app = typer.Typer(
     name="vireid",
@@ -55,18 +55,54 @@ def _register_stages() -> None:
 _register_stages()
 
 
+def _echo_error(exc: VireidError) -> None:
+    for line in str(exc).splitlines() or [type(exc).__name__]:
+        typer.echo(f"error: {line}", err=True)
+
+
+def _interrupted(exc: BaseException | None) -> bool:
+    # typer turns Ctrl-C into a silent exit 130 (KeyboardInterrupt -> Exit -> SystemExit); the
+    # KeyboardInterrupt survives in the exception chain.
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _report_interrupt() -> None:
+    hint = resume_hint()
+    typer.echo(f"interrupted; {hint}" if hint else "interrupted", err=True)
+
+
 def main() -> None:
-    """Console entry point: user errors become one line on stderr and exit code 2."""
+    """Console entry point: user errors become one line on stderr and exit code 2.
+
+    A full disk or a read-only folder (OSError ENOSPC/EROFS/EACCES/EDQUOT escaping any stage)
+    is one line naming the path; Ctrl-C prints ``interrupted`` plus the resume hint the
+    running stage set (:func:`vireid.errors.set_resume_hint`) and exits with 130.
+    """
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
         app()
     except VireidError as exc:
-        for line in str(exc).splitlines() or [type(exc).__name__]:
-            typer.echo(f"error: {line}", err=True)
+        _echo_error(exc)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
+        _report_interrupt()
         sys.exit(130)
+    except SystemExit as exc:
+        if exc.code == 130 and _interrupted(exc):
+            _report_interrupt()
+        raise
+    except OSError as exc:
+        translated = storage_error(exc, writing=False)
+        if translated is None:
+            raise
+        _echo_error(translated)
+        sys.exit(translated.exit_code)
 
 
 if __name__ == "__main__":

@@ -106,3 +106,27 @@ def test_tiny_model_writes_a_loadable_checkpoint_and_rejects_unknown_sizes(tmp_p
     assert isinstance(bad.exception, VireidError)      # main() prints it in one line, exit 2
     assert "--size: one of tiny, llava-1.5-7b" in str(bad.exception)
     assert not (tmp_path / "x").exists()
+
+
+def test_ctrl_c_during_captioning_says_how_to_resume_and_exits_130(tmp_path, monkeypatch, capsys):
+    import pytest
+
+    from vireid.cli import main
+    from vireid.errors import set_resume_hint
+
+    index = tmp_path / "index.parquet"
+    write_manifest(to_table(write_images(tmp_path / "images", 2), "image-index"), index, "image-index")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("vireid.captioning.runner.run_captioning", interrupted)
+    monkeypatch.setattr(sys, "argv", ["vireid", "captions", "--index", str(index), "--root",
+                                      str(tmp_path / "images"), "--out", str(tmp_path / "out")])
+    try:
+        with pytest.raises(SystemExit) as info:
+            main()
+    finally:
+        set_resume_hint(None)
+    assert info.value.code == 130
+    assert capsys.readouterr().err == "interrupted; re-run the same command to resume\n"

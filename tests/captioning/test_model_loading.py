@@ -146,3 +146,67 @@ def _response(status: int):
 
     # the two attributes huggingface_hub's HTTP errors read from a response
     return SimpleNamespace(status_code=status, headers={}, request=None)
+
+
+def _copy_model(src, dst):
+    import shutil
+
+    shutil.copytree(src, dst)
+    return dst
+
+
+def test_a_folder_of_another_architecture_is_one_line_naming_folder_and_model_type(tiny_model, tmp_path):
+    import json
+
+    folder = _copy_model(tiny_model, tmp_path / "bert")
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "model_type": "bert"}))
+    with pytest.raises(ModelNotFoundError) as info:
+        resolve_model(str(folder))
+    assert str(info.value) == (f"{folder}: not a LLaVA model (config.json has model_type 'bert'; "
+                               "expected 'llava', e.g. llava-hf/llava-1.5-7b-hf)")
+
+
+@pytest.mark.parametrize("removed, missing", [
+    (("processor_config.json",), "image processor settings"),
+    (("tokenizer.json",), "tokenizer"),
+    (("model.safetensors",), "weight files"),
+])
+def test_an_incomplete_llava_folder_names_what_is_missing(tiny_model, tmp_path, removed, missing):
+    folder = _copy_model(tiny_model, tmp_path / "partial")
+    for name in removed:
+        (folder / name).unlink()
+    with pytest.raises(ModelNotFoundError, match=rf"^{re.escape(str(folder))}: incomplete LLaVA checkpoint: no {missing}"):
+        resolve_model(str(folder))
+
+
+def test_an_unreadable_config_is_named(tmp_path):
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "config.json").write_text("{not json")
+    with pytest.raises(ModelNotFoundError, match=rf"^{re.escape(str(tmp_path / 'm' / 'config.json'))}: unreadable model config"):
+        resolve_model(str(tmp_path / "m"))
+
+
+def test_captions_cli_with_a_non_llava_folder_prints_one_error_line(tiny_model, tmp_path, monkeypatch, capsys):
+    import json
+    import sys
+
+    from vireid.cli import main
+
+    folder = _copy_model(tiny_model, tmp_path / "clip")
+    (folder / "config.json").write_text(json.dumps({"model_type": "clip"}))
+    monkeypatch.setattr(sys, "argv", ["vireid", "captions", "--index", str(tmp_path / "missing.parquet"),
+                                      "--root", str(tmp_path), "--out", str(tmp_path / "o"),
+                                      "--model", str(folder)])
+    monkeypatch.setattr("vireid.captioning.cli._load_index", lambda *a: _index(tmp_path))
+    with pytest.raises(SystemExit) as info:
+        main()
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and err == f"error: {folder}: not a LLaVA model (config.json has model_type 'clip'; expected 'llava', e.g. llava-hf/llava-1.5-7b-hf)\n"
+
+
+def _index(tmp_path):
+    from tests.captioning.conftest import write_images
+    from vireid.manifests import to_table
+
+    return to_table(write_images(tmp_path / "images", 2), "image-index")

@@ -65,11 +65,55 @@ def test_parts_of_other_inputs_are_ignored_and_removable(tmp_path):
     assert writer.read_parts(tmp_path) == []
 
 
-def test_unreadable_part_is_skipped(tmp_path):
+def test_a_corrupt_part_is_reported_once_set_aside_and_its_images_redone(tmp_path, capsys):
     _setup(tmp_path, ["d:a"])
     (tmp_path / "parts").mkdir()
-    (tmp_path / "parts" / "part-s0of1-1-1.parquet").write_bytes(b"garbage")
+    bad = tmp_path / "parts" / "part-s0of1-1-1.parquet"
+    bad.write_bytes(b"garbage")
     assert writer.read_parts(tmp_path) == []
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f"warning: corrupt caption part file {bad} (unreadable Parquet file")
+    assert err[0].endswith("moved to part-s0of1-1-1.parquet.corrupt, its rows will be captioned again")
+    assert writer.done_ids(tmp_path, "fp") == set()
+    assert capsys.readouterr().err == ""  # reported once, not on every scan
+    assert (tmp_path / "parts" / "part-s0of1-1-1.parquet.corrupt").read_bytes() == b"garbage"
+
+
+def test_a_part_with_intact_footer_but_bad_rows_names_its_row_count(tmp_path, capsys):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from vireid.manifests.schema import KIND_KEY, SCHEMA_VERSION, VERSION_KEY
+
+    _setup(tmp_path, ["d:a", "d:b"])
+    table = to_table([row("d:a"), row("d:b")], "captions")
+    table = table.set_column(0, "image_id", pa.array(["d:a", None])).replace_schema_metadata(
+        {KIND_KEY: b"captions", VERSION_KEY: str(SCHEMA_VERSION).encode()})
+    (tmp_path / "parts").mkdir()
+    pq.write_table(table, tmp_path / "parts" / "part-s0of1-2-2.parquet")
+    assert writer.read_parts(tmp_path) == []
+    err = capsys.readouterr().err
+    assert "column image_id: row 1 is null" in err and "its 2 row(s) will be captioned again" in err
+
+
+def test_a_full_disk_while_writing_a_part_is_one_line_and_leaves_no_temp(tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    from vireid.errors import StorageError
+
+    def no_space(table, where, **kwargs):
+        with open(where, "wb") as fh:
+            fh.write(b"PAR1 half")
+        raise OSError("[Errno 28] Error writing bytes to file. Detail: [errno 28] No space left on device")
+
+    _setup(tmp_path, ["d:a"])
+    parts = writer.PartWriter(tmp_path, "fp", "s0of1")
+    parts.add([row("d:a")])
+    monkeypatch.setattr(pq, "write_table", no_space)
+    with pytest.raises(StorageError) as info:
+        parts.flush()
+    assert str(info.value).startswith(f"no space left on device writing {tmp_path / 'parts' / 'part-s0of1-'}")
+    assert list((tmp_path / "parts").iterdir()) == []
 
 
 def test_merge_of_a_folder_without_run_file_names_it(tmp_path):

@@ -110,3 +110,32 @@ def test_wrong_requests_raise_instead_of_reporting(synth_sysu_root):
         check_dataset("market", synth_sysu_root)
     with pytest.raises(DatasetError, match="trial"):
         check_dataset("regdb", synth_sysu_root)
+
+
+def test_a_decompression_bomb_is_one_problem_and_the_report_survives(sysu_copy):
+    from tests.datasets.test_images import png_header_only
+
+    bomb = png_header_only(sysu_copy / "cam1" / "0002" / "0001.jpg", 20000, 20000)
+    report = check_dataset("sysu", sysu_copy)
+    assert len(report.problems) == 1 and report.problems[0].startswith(f"{bomb}: image too large")
+    assert report.num_images == 432
+
+
+def test_all_trials_give_one_report_each_and_a_trial_specific_problem_stays_in_its_trial(regdb_copy):
+    from vireid.datasets.check import check_dataset_trials
+
+    (regdb_copy / "idx" / "test_visible_3.txt").unlink()
+    reports = check_dataset_trials("regdb", regdb_copy)
+    assert [r.trial for r in reports] == list(range(1, 11))
+    assert [r.problems for r in reports if r.problems] == [
+        [f"{regdb_copy / 'idx' / 'test_visible_3.txt'}: list file not found"]]
+    assert all(r.num_images == 144 for r in reports if r.trial != 3)
+
+
+def test_all_trials_decode_each_image_once(regdb_copy, monkeypatch):
+    import vireid.datasets.check as check
+
+    decoded = []
+    monkeypatch.setattr(check, "_decode", lambda path: decoded.append(path))
+    check.check_dataset_trials("regdb", regdb_copy)
+    assert len(decoded) == len(set(decoded)) == 144

@@ -41,9 +41,42 @@ def test_check_of_a_missing_root(monkeypatch, capsys, tmp_path):
     assert code != 0 and err == f"error: {tmp_path / 'x'}: dataset root folder not found\n"
 
 
-def test_regdb_without_trial_is_one_clear_line(monkeypatch, capsys, synth_regdb_root):
-    code, _, err = run(monkeypatch, capsys, "data", "check", "--dataset", "regdb", "--root", str(synth_regdb_root))
+def test_regdb_check_without_trial_checks_all_ten_trials(monkeypatch, capsys, synth_regdb_root):
+    code, out, err = run(monkeypatch, capsys, "data", "check", "--dataset", "regdb", "--root", str(synth_regdb_root))
+    assert code == 0 and err == ""
+    assert [line.split(" at ")[0] for line in out.splitlines() if " at " in line] == [
+        f"RegDB trial {t}" for t in range(1, 11)]
+
+
+def test_regdb_check_of_all_trials_reports_a_shared_problem_once(monkeypatch, capsys, regdb_copy):
+    bad = regdb_copy / "Visible" / "1" / "1_v_01.jpg"
+    bad.write_bytes(b"not a jpeg")
+    (regdb_copy / "Thermal" / "1" / "Thumbs.db").write_bytes(b"\0")
+    code, _, err = run(monkeypatch, capsys, "data", "check", "--dataset", "regdb", "--root", str(regdb_copy))
+    assert code == 2
+    assert err.splitlines() == [f"error: {regdb_copy / 'Thermal' / '1' / 'Thumbs.db'}: not an image file in an image folder",
+                                f"error: {bad}: not an image file (cannot identify format)"]
+
+
+def test_regdb_index_still_requires_a_trial(monkeypatch, capsys, synth_regdb_root, tmp_path):
+    code, _, err = run(monkeypatch, capsys, "data", "index", "--dataset", "regdb", "--root", str(synth_regdb_root),
+                       "--out", str(tmp_path / "i.parquet"))
     assert code == 2 and err.startswith("error: regdb: a trial is required") and len(err.splitlines()) == 1
+
+
+def test_synth_force_reports_the_new_count_and_check_sees_only_new_images(monkeypatch, capsys, tmp_path):
+    out_dir = tmp_path / "s"
+    small = ["--images-per-camera", "1", "--height", "64", "--width", "32"]
+    run(monkeypatch, capsys, "data", "synth", "--out", str(out_dir), "--ids", "10", *small)
+    code, out, _ = run(monkeypatch, capsys, "data", "synth", "--out", str(out_dir), "--ids", "6", "--force", *small)
+    assert code == 0 and "wrote 36 images" in out
+    code, out, _ = run(monkeypatch, capsys, "data", "check", "--dataset", "sysu", "--root", str(out_dir))
+    assert code == 0 and "total images: 36; problems: 0" in out
+
+
+def test_synth_with_too_few_ids_for_the_layout_is_one_line(monkeypatch, capsys, tmp_path):
+    code, _, err = run(monkeypatch, capsys, "data", "synth", "--out", str(tmp_path / "s"), "--ids", "5")
+    assert code == 2 and err == "error: ids: the sysu layout needs at least 6 identities (train, val and test splits must all be non-empty), got 5\n"
 
 
 def test_index_writes_a_manifest_with_provenance(monkeypatch, capsys, synth_regdb_root, tmp_path):

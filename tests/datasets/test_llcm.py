@@ -42,3 +42,13 @@ def test_unparseable_list_line_names_file_and_line(llcm_root):
         fh.write("train_nir/cam4/0003/x.jpg label\n")
     with pytest.raises(DatasetError, match=r"train_nir.txt: line 13: expected '<image path> <integer label>'"):
         build_index("llcm", llcm_root)
+
+
+@pytest.mark.parametrize("entry", ["../../etc/passwd", "/etc/passwd", "train_vis/cam1/../../../x.jpg"])
+def test_a_list_entry_leaving_the_root_is_an_error_naming_list_file_and_line(llcm_root, entry):
+    list_file = llcm_root / "idx" / "train_nir.txt"
+    list_file.write_text(list_file.read_text() + f"{entry} 1\n")
+    line = len(list_file.read_text().splitlines())
+    with pytest.raises(DatasetError) as err:
+        build_index("llcm", llcm_root)
+    assert err.value.problems == [f"{list_file}: line {line}: {entry!r} points outside the dataset root"]

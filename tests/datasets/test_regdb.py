@@ -64,3 +64,13 @@ def test_listed_file_that_does_not_exist_is_an_error_naming_it(regdb_copy):
     with pytest.raises(DatasetError) as err:
         build_index("regdb", regdb_copy, trial=1)
     assert err.value.problems == [f"{regdb_copy / rel}: listed in test_thermal_1.txt but not found"]
+
+
+def test_a_list_entry_leaving_the_root_is_an_error_naming_list_file_and_line(regdb_copy):
+    list_file = regdb_copy / "idx" / "train_visible_1.txt"
+    lines = list_file.read_text().splitlines()
+    lines.insert(1, "../../etc/passwd 0")
+    list_file.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DatasetError) as err:
+        build_index("regdb", regdb_copy, trial=1)
+    assert err.value.problems == [f"{list_file}: line 2: '../../etc/passwd' points outside the dataset root"]

@@ -99,3 +99,82 @@ def test_a_table_with_extra_or_reordered_columns_is_written_in_schema_order(tmp_
     shuffled = table.select(list(reversed(table.column_names))).append_column("extra", pa.array([1, 2]))
     path = write_manifest(shuffled, tmp_path / "i.parquet", "image-index")
     assert pq.read_schema(path).names == IMAGE_INDEX_SCHEMA.names
+
+
+def _write_raw(path, table, kind="image-index"):
+    """A Parquet file with vireid's metadata but whatever columns ``table`` has."""
+    pq.write_table(table.replace_schema_metadata(
+        {KIND_KEY: kind.encode(), VERSION_KEY: str(SCHEMA_VERSION).encode()}), path)
+    return path
+
+
+def _index_with(column, values, type_=None):
+    table = to_table(ROWS, "image-index")
+    i = table.schema.get_field_index(column)
+    return table.set_column(i, column, pa.array(values, type_))
+
+
+def test_pid_stored_as_text_is_an_error_naming_the_column(tmp_path):
+    path = _write_raw(tmp_path / "i.parquet", _index_with("pid", ["1", "three"]))
+    with pytest.raises(ManifestError, match=rf"^{path}: column pid: has type string, expected int32$"):
+        read_manifest(path, "image-index")
+
+
+def test_null_image_id_is_an_error_naming_column_and_row(tmp_path):
+    path = _write_raw(tmp_path / "i.parquet", _index_with("image_id", ["a", None]))
+    with pytest.raises(ManifestError, match=rf"^{path}: column image_id: row 1 is null"):
+        read_manifest(path, "image-index")
+
+
+def test_null_label_is_an_error_naming_the_column(tmp_path):
+    path = _write_raw(tmp_path / "i.parquet", _index_with("label", [None, -1], pa.int64()))
+    with pytest.raises(ManifestError, match=rf"^{path}: column label: row 0 is null"):
+        read_manifest(path, "image-index")
+
+
+def test_integer_width_differences_are_accepted_and_overflow_is_named(tmp_path):
+    ok = _write_raw(tmp_path / "ok.parquet", _index_with("pid", [1, 3], pa.int64()))
+    assert read_manifest(ok, "image-index").column("pid").type == pa.int32()
+    big = _write_raw(tmp_path / "big.parquet", _index_with("pid", [1, 2**40], pa.int64()))
+    with pytest.raises(ManifestError, match=rf"^{big}: column pid: cannot be read as int32"):
+        read_manifest(big, "image-index")
+
+
+def test_unknown_modality_is_an_error_naming_column_and_row(tmp_path):
+    path = _write_raw(tmp_path / "i.parquet", _index_with("modality", ["visible", "thermal"]))
+    with pytest.raises(ManifestError,
+                       match=rf"^{path}: column modality: row 1 has 'thermal'; expected one of visible, infrared$"):
+        read_manifest(path, "image-index")
+
+
+def test_duplicated_index_rows_are_an_error_naming_both_rows(tmp_path):
+    table = to_table([ROWS[0], ROWS[1], ROWS[0]], "image-index")
+    path = write_manifest(table, tmp_path / "i.parquet", "image-index")
+    with pytest.raises(ManifestError,
+                       match=rf"^{path}: column image_id: 'sysu:cam1/0001/0001.jpg' appears in rows 0 and 2"):
+        read_manifest(path, "image-index")
+
+
+CAPTION = {"image_id": "sysu:cam1/0001/0001.jpg", "dataset": "sysu", "path": "cam1/0001/0001.jpg",
+           "modality": "visible", "pid": 1, "camera": 1, "caption": "a person", "num_tokens": 5,
+           "truncated": False, "model": "m", "model_revision": None, "prompt": "p",
+           "generation": "{}", "quantization": "none", "source": "llava",
+           "created_at": __import__("datetime").datetime(2024, 1, 1,
+                                                          tzinfo=__import__("datetime").timezone.utc),
+           "error": None}
+
+
+def test_duplicate_image_ids_in_a_caption_manifest_are_an_error_not_last_wins(tmp_path):
+    rows = [CAPTION, {**CAPTION, "caption": "another person"}]
+    path = write_manifest(to_table(rows, "captions"), tmp_path / "c.parquet", "captions")
+    with pytest.raises(ManifestError, match=rf"^{path}: column image_id: .* appears in rows 0 and 1"):
+        read_manifest(path, "captions")
+
+
+def test_a_caption_column_holding_lists_is_an_error_naming_the_column(tmp_path):
+    table = to_table([CAPTION], "captions")
+    i = table.schema.get_field_index("caption")
+    table = table.set_column(i, "caption", pa.array([["a", "person"]]))
+    path = _write_raw(tmp_path / "c.parquet", table, "captions")
+    with pytest.raises(ManifestError, match=rf"^{path}: column caption: has type list<.*string>, expected string$"):
+        read_manifest(path, "captions")

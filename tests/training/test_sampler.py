@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from vireid.errors import DataLimitError, VireidError
 from vireid.training.sampler import CrossModalitySampler
 
 
@@ -81,10 +82,25 @@ def test_identities_missing_a_modality_are_skipped():
         assert 1 not in batch.labels
 
 
-def test_too_few_identities_for_a_batch_is_an_error():
+def test_too_few_identities_for_a_batch_is_a_one_line_user_error():
     labels, mods = _rows([3, 3], [3, 3])
-    with pytest.raises(ValueError, match="batch_ids"):
+    with pytest.raises(DataLimitError) as info:
         CrossModalitySampler(labels, mods, batch_ids=3, per_modality=2, seed=0)
+    assert isinstance(info.value, VireidError) and isinstance(info.value, ValueError)
+    assert str(info.value) == ("only 2 identities have both visible and infrared training "
+                               "images; a batch needs 3 (lower sampler.batch_ids)")
+
+
+def test_no_infrared_training_rows_is_a_one_line_user_error_naming_the_modality():
+    labels, mods = _rows([3, 3], [])
+    with pytest.raises(DataLimitError, match="^the training rows have no infrared images"):
+        CrossModalitySampler(labels, mods, batch_ids=1, per_modality=2, seed=0)
+
+
+def test_a_non_positive_batch_size_is_a_user_error():
+    labels, mods = _rows([3, 3], [3, 3])
+    with pytest.raises(DataLimitError, match="batch_ids and sampler.per_modality must be >= 1"):
+        CrossModalitySampler(labels, mods, batch_ids=0, per_modality=2, seed=0)
 
 
 def test_shards_are_disjoint_equal_sized_and_cover_the_epoch(data):

@@ -8,7 +8,7 @@ import typer
 
 from vireid.captioning.config import DEFAULT_MAX_NEW_TOKENS, DEFAULT_MODEL, CaptionConfig
 from vireid.captioning.prompts import DEFAULT_INSTRUCTION
-from vireid.errors import ConfigError, VireidError
+from vireid.errors import ConfigError, VireidError, set_resume_hint
 
 HELP = (
     "Caption pedestrian images with LLaVA into a Parquet caption manifest.\n\n"
@@ -82,6 +82,9 @@ def captions(
         raise ConfigError("--out: required (output folder for captions.parquet)")
     from vireid.captioning.runner import run_captioning
     from vireid.captioning.summary import format_summary
+
+    # Finished batches are kept as part files, so a rerun picks up where Ctrl-C stopped.
+    set_resume_hint("re-run the same command to resume")
 
     config = CaptionConfig(
         model=model, quantization=quantization, dtype=dtype, device=device,  # type: ignore[arg-type]

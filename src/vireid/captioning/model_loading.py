@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -71,6 +72,37 @@ def weights_revision(path: Path) -> str | None:
     return "files-" + hash_strings(f"{p.name}:{p.stat().st_size}" for p in files)[:16]
 
 
+# What LlavaForConditionalGeneration + AutoProcessor read from a folder: one of each group.
+_LLAVA_FILES = {
+    "image processor settings": ("processor_config.json", "preprocessor_config.json"),
+    "tokenizer": ("tokenizer.json", "tokenizer.model", "vocab.json"),
+}
+
+
+def check_llava_folder(path: Path) -> None:
+    """Refuse a folder that is not a complete LLaVA checkpoint, naming what is missing.
+
+    Without this, transformers fails deep inside ``from_pretrained`` with a long traceback
+    about some other architecture or an absent file.
+    """
+    config_path = path / "config.json"
+    try:
+        config = json.loads(config_path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ModelNotFoundError(f"{config_path}: unreadable model config ({exc})") from None
+    model_type = config.get("model_type") if isinstance(config, dict) else None
+    if model_type != "llava":
+        raise ModelNotFoundError(f"{path}: not a LLaVA model (config.json has model_type "
+                                 f"{model_type!r}; expected 'llava', e.g. llava-hf/llava-1.5-7b-hf)")
+    for what, names in _LLAVA_FILES.items():
+        if not any((path / n).is_file() for n in names):
+            raise ModelNotFoundError(f"{path}: incomplete LLaVA checkpoint: no {what} "
+                                     f"({' or '.join(names)})")
+    if not any(p.suffix in _WEIGHT_SUFFIXES for p in path.iterdir() if p.is_file()):
+        raise ModelNotFoundError(f"{path}: incomplete LLaVA checkpoint: no weight files "
+                                 f"({', '.join('*' + s for s in _WEIGHT_SUFFIXES)})")
+
+
 def _looks_like_path(name: str) -> bool:
     return name.startswith((".", "/", "~")) or os.sep + os.sep in name or name.count("/") > 1
 
@@ -82,6 +114,7 @@ def resolve_model(name: str) -> ModelSource:
         if not (local / "config.json").is_file():
             raise ModelNotFoundError(f"{local}: model directory has no config.json (not a "
                                      "transformers checkpoint)")
+        check_llava_folder(local)
         return ModelSource(name=name, path=local, revision=weights_revision(local))
     if _looks_like_path(name):
         raise ModelNotFoundError(f"{name}: model directory not found")
@@ -94,6 +127,7 @@ def resolve_model(name: str) -> ModelSource:
         cached = None
     if isinstance(cached, str):
         snapshot = Path(cached).parent
+        check_llava_folder(snapshot)
         return ModelSource(name=name, path=snapshot, revision=weights_revision(snapshot))
     if hub_offline():
         raise ModelNotFoundError(
@@ -202,7 +236,8 @@ def load_captioner(source: ModelSource, quantization: str = "4bit", dtype: str =
     try:
         processor = AutoProcessor.from_pretrained(source.load_from, local_files_only=local_only)
         model = LlavaForConditionalGeneration.from_pretrained(source.load_from, **kwargs)
-    except OSError as exc:
+    except (OSError, ValueError, KeyError) as exc:
+        # transformers reports a broken or foreign checkpoint as any of these.
         where = source.path or f"the Hugging Face hub / cache ({_hub_cache_dir()})"
         raise ModelNotFoundError(f"model {source.name!r}: cannot load from {where}: "
                                  f"{str(exc).splitlines()[0]}") from None

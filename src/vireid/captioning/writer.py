@@ -18,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from vireid.atomic import write_json
 from vireid.errors import ManifestError
@@ -92,16 +94,35 @@ class Part:
 
 
 def read_parts(out_dir: Path) -> list[Part]:
-    """All readable part files (an unreadable one is skipped: its images are redone)."""
+    """All readable part files. An unreadable one is reported (one warning line naming it)
+    and moved aside to ``*.corrupt``, so its images are captioned again and it is reported
+    only once."""
     parts = []
     for path in sorted((out_dir / PARTS_DIR).glob("part-*.parquet")):
         try:
             table = read_manifest(path, KIND)
             fingerprint = read_metadata(path).get("fingerprint")
-        except ManifestError:
+        except ManifestError as exc:
+            _set_aside(path, exc)
             continue
         parts.append(Part(path, fingerprint, table))
     return parts
+
+
+def _set_aside(path: Path, exc: ManifestError) -> None:
+    try:
+        rows = f"its {pq.ParquetFile(path).metadata.num_rows} row(s)"
+    except Exception:  # the footer itself is damaged: the row count is lost with it
+        rows = "its rows"
+    aside = path.with_name(path.name + ".corrupt")
+    os.replace(path, aside)
+    reason = str(exc).splitlines()[0].removeprefix(f"{path}: ")
+    _warn(f"corrupt caption part file {path} ({reason}); moved to {aside.name}, "
+          f"{rows} will be captioned again")
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
 
 
 def _manifest_if_matching(out_dir: Path, fingerprint: str) -> pa.Table | None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from vireid.datasets.images import ImageReadError, load_rgb
+from vireid.datasets.regdb import TRIALS
 from vireid.datasets.registry import get_spec, scan_dataset
 
 # Below this many images a progress bar is noise.
@@ -74,7 +75,35 @@ def check_dataset(dataset: str, root: str | Path, trial: int | None = None, *,
     Raises :class:`DatasetError` only for a wrong request (unknown dataset, bad trial);
     everything wrong with the folder itself ends up in ``report.problems``.
     """
+    report, entries = _layout_report(dataset, Path(root), trial)
+    if decode:
+        report.problems.extend(_decode_problems(dataset, [report.root / e.path for e in entries],
+                                                workers))
+    return report
+
+
+def check_dataset_trials(dataset: str, root: str | Path, trial: int | None = None, *,
+                         decode: bool = True, workers: int = 2) -> list[CheckReport]:
+    """Like :func:`check_dataset`, but a per-trial dataset (RegDB) without ``trial`` is
+    checked for every trial: one report each. Images shared by several trials are decoded
+    once; a decoding problem goes to the first trial that lists the image."""
+    spec = get_spec(dataset)
+    if not spec.needs_trial or trial is not None:
+        return [check_dataset(dataset, root, trial, decode=decode, workers=workers)]
     root = Path(root)
+    reports, first_listed = [], {}
+    for t in TRIALS:
+        report, entries = _layout_report(dataset, root, t)
+        reports.append(report)
+        for e in entries:
+            first_listed.setdefault(root / e.path, report)
+    if decode:
+        for problem, path in zip(*_decode_problems_by_path(dataset, list(first_listed), workers)):
+            first_listed[path].problems.append(problem)
+    return reports
+
+
+def _layout_report(dataset: str, root: Path, trial: int | None) -> tuple[CheckReport, list]:
     scan = scan_dataset(dataset, root, trial)
     report = CheckReport(dataset, root, trial)
     report.problems.extend(scan.problems)
@@ -87,12 +116,22 @@ def check_dataset(dataset: str, root: str | Path, trial: int | None = None, *,
         ids.setdefault((e.split, e.modality), set()).add(e.pid)
     report.identities = {key: len(v) for key, v in ids.items()}
     report.camera_identities = {key: len(v) for key, v in cam_ids.items()}
-    if decode and scan.entries:
-        paths = [root / e.path for e in scan.entries]
-        # Decoding releases the GIL inside Pillow, so a couple of threads help on big sets.
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            results = pool.map(_decode, paths, chunksize=64)
-            bar = tqdm(results, total=len(paths), desc=f"decoding {dataset} images", unit="img",
-                       disable=len(paths) < PROGRESS_MIN_IMAGES, leave=False)
-            report.problems.extend(msg for msg in bar if msg)
-    return report
+    return report, scan.entries
+
+
+def _decode_problems(dataset: str, paths: list[Path], workers: int) -> list[str]:
+    return _decode_problems_by_path(dataset, paths, workers)[0]
+
+
+def _decode_problems_by_path(dataset: str, paths: list[Path],
+                             workers: int) -> tuple[list[str], list[Path]]:
+    """Decode every path; the problems found and the path each belongs to."""
+    if not paths:
+        return [], []
+    # Decoding releases the GIL inside Pillow, so a couple of threads help on big sets.
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        results = pool.map(_decode, paths, chunksize=64)
+        bar = tqdm(results, total=len(paths), desc=f"decoding {dataset} images", unit="img",
+                   disable=len(paths) < PROGRESS_MIN_IMAGES, leave=False)
+        found = [(msg, path) for msg, path in zip(bar, paths) if msg]
+    return [m for m, _ in found], [p for _, p in found]

@@ -21,13 +21,14 @@ data_app = typer.Typer(
 
 _DATASET_HELP = "Dataset layout: sysu (SYSU-MM01), regdb (RegDB) or llcm (LLCM)."
 _TRIAL_HELP = "RegDB trial 1..10 (required for regdb; each trial is its own train/test split)."
+_CHECK_TRIAL_HELP = "RegDB trial 1..10 to check (default: all ten)."
 
 
 @data_app.command("check")
 def check_command(
     dataset: str = typer.Option(..., "--dataset", help=_DATASET_HELP),
     root: Path = typer.Option(..., "--root", help="The dataset's root folder."),
-    trial: Optional[int] = typer.Option(None, "--trial", help=_TRIAL_HELP),
+    trial: Optional[int] = typer.Option(None, "--trial", help=_CHECK_TRIAL_HELP),
     decode: bool = typer.Option(True, "--decode/--no-decode",
                                 help="Decode every image (finds corrupt files; slower)."),
 ) -> None:
@@ -35,12 +36,15 @@ def check_command(
 
     Each problem is one `error: <path>: <what>` line; the exit status is non-zero if any.
     """
-    from vireid.datasets.check import check_dataset
+    from vireid.datasets.check import check_dataset_trials
 
-    report = check_dataset(dataset, root, trial, decode=decode)
-    typer.echo(report.table())
-    if report.problems:
-        raise DatasetError(report.problems)
+    reports = check_dataset_trials(dataset, root, trial, decode=decode)
+    problems: dict[str, None] = {}  # a missing folder is every trial's problem: say it once
+    for report in reports:
+        typer.echo(report.table())
+        problems.update(dict.fromkeys(report.problems))
+    if problems:
+        raise DatasetError(list(problems))
 
 
 @data_app.command("index")

@@ -7,6 +7,7 @@ at the first. ``build_index`` refuses a scan with problems; ``check_dataset`` re
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,13 +75,32 @@ def read_path_label_list(path: Path, scan: Scan) -> list[tuple[str, int]]:
             if len(parts) != 2:
                 raise ValueError
             rel = parts[0].replace("\\", "/")
-            pairs.append((rel[2:] if rel.startswith("./") else rel, int(parts[1])))
+            rel = rel[2:] if rel.startswith("./") else rel
+            label = int(parts[1])
         except ValueError:
             bad = True
             scan.problem(path, f"line {lineno}: expected '<image path> <integer label>', got {line.strip()!r}")
+            continue
+        if leaves_root(rel):
+            bad = True
+            scan.problem(path, f"line {lineno}: {parts[0]!r} points outside the dataset root")
+            continue
+        pairs.append((rel, label))
     if not pairs and not bad:
         scan.problem(path, "list file is empty")
     return pairs
+
+
+def leaves_root(relpath: str) -> bool:
+    """True for an absolute path or one whose ``..`` parts climb above the root.
+
+    List files are data, not code: ``../../etc/passwd`` must not make us read (or later
+    caption and cache) files outside the dataset.
+    """
+    if relpath.startswith("/") or re.match(r"^[A-Za-z]:", relpath):
+        return True
+    normal = posixpath.normpath(relpath)
+    return normal == ".." or normal.startswith("../")
 
 
 def list_images(folder: Path, root: Path, scan: Scan) -> list[str]:

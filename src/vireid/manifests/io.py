@@ -8,11 +8,20 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from vireid.atomic import atomic_path
 from vireid.errors import ManifestError
-from vireid.manifests.schema import EXTRA_KEY, KIND_KEY, SCHEMA_VERSION, SCHEMAS, VERSION_KEY
+from vireid.manifests.schema import (
+    EXTRA_KEY,
+    KIND_KEY,
+    MODALITIES,
+    SCHEMA_VERSION,
+    SCHEMAS,
+    SPLITS,
+    VERSION_KEY,
+)
 
 
 def _schema(kind: str) -> pa.Schema:
@@ -72,8 +81,67 @@ def _check(schema: pa.Schema, path: Path, kind: str) -> None:
         raise ManifestError(f"{path}: {kind} manifest lacks column(s) {', '.join(missing)}")
 
 
+# Stored types that convert to the schema's type without changing meaning: any integer width
+# (values are range-checked by the cast), either string flavour, any timestamp unit/zone.
+_COMPATIBLE = (pa.types.is_integer, pa.types.is_string, pa.types.is_large_string,
+               pa.types.is_timestamp, pa.types.is_boolean)
+_STRING_LIKE = (pa.types.is_string, pa.types.is_large_string)
+
+
+def _same_family(found: pa.DataType, expected: pa.DataType) -> bool:
+    if found.equals(expected) or pa.types.is_null(found):
+        return True
+    if any(check(expected) for check in _STRING_LIKE):
+        return any(check(found) for check in _STRING_LIKE)
+    return any(check(expected) and check(found) for check in _COMPATIBLE)
+
+
+def _first(mask: pa.ChunkedArray) -> int:
+    return int(pc.index(mask, value=True).as_py())
+
+
+def _conform_column(column: pa.ChunkedArray, field: pa.Field, path: Path) -> pa.ChunkedArray:
+    """``column`` cast to ``field``'s type; a wrong type or a null where none may be is an
+    error naming the column (and the first offending row)."""
+    where = f"{path}: column {field.name}"
+    if not _same_family(column.type, field.type):
+        raise ManifestError(f"{where}: has type {column.type}, expected {field.type}")
+    if not field.nullable and column.null_count:
+        row = _first(pc.is_null(column))
+        raise ManifestError(f"{where}: row {row} is null; every row needs a value")
+    try:
+        return column.cast(field.type)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise ManifestError(f"{where}: cannot be read as {field.type} "
+                            f"({str(exc).splitlines()[0]})") from None
+
+
+def _check_values(table: pa.Table, path: Path) -> None:
+    """Rows every stage relies on: known modality and split, one row per image_id."""
+    allowed = {"modality": MODALITIES, "split": SPLITS}
+    for name, values in allowed.items():
+        if name not in table.column_names:
+            continue
+        column = table.column(name)
+        bad = pc.invert(pc.is_in(column, value_set=pa.array(values)))
+        if pc.any(bad).as_py():
+            row = _first(bad)
+            raise ManifestError(f"{path}: column {name}: row {row} has {column[row].as_py()!r}; "
+                                f"expected one of {', '.join(values)}")
+    ids = table.column("image_id").to_pylist()
+    if len(set(ids)) != len(ids):
+        seen: dict[str, int] = {}
+        for row, image_id in enumerate(ids):
+            if image_id in seen:
+                raise ManifestError(f"{path}: column image_id: {image_id!r} appears in rows "
+                                    f"{seen[image_id]} and {row}; each image needs one row")
+            seen[image_id] = row
+
+
 def read_manifest(path: str | Path, kind: str) -> pa.Table:
-    """Read a manifest file, checking its kind, schema version and columns."""
+    """Read a manifest file, checking its kind, schema version, columns, their types, nulls,
+    modality/split values and the uniqueness of image_id. Every problem is a
+    :class:`ManifestError` naming the file and the column (rows count from 0)."""
     path = Path(path)
     if not path.is_file():
         raise ManifestError(f"{path}: manifest not found")
@@ -82,7 +150,11 @@ def read_manifest(path: str | Path, kind: str) -> pa.Table:
     except (pa.ArrowInvalid, OSError) as exc:
         raise ManifestError(f"{path}: unreadable Parquet file ({exc})") from None
     _check(table.schema, path, kind)
-    return table.select(_schema(kind).names).cast(_schema(kind))
+    schema = _schema(kind)
+    columns = [_conform_column(table.column(f.name), f, path) for f in schema]
+    table = pa.Table.from_arrays(columns, schema=schema)
+    _check_values(table, path)
+    return table
 
 
 def read_metadata(path: str | Path) -> dict[str, Any]:

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from vireid.errors import DataLimitError
+
 
 @dataclass(frozen=True)
 class Batch:
@@ -49,7 +51,8 @@ class CrossModalitySampler:
                  batch_ids: int, per_modality: int, seed: int, *, max_batches: int = 0,
                  rank: int = 0, world_size: int = 1):
         if batch_ids < 1 or per_modality < 1:
-            raise ValueError("batch_ids and per_modality must be >= 1")
+            raise DataLimitError(f"sampler.batch_ids and sampler.per_modality must be >= 1, got "
+                                 f"{batch_ids} and {per_modality}")
         if not 0 <= rank < world_size:
             raise ValueError(f"rank {rank} outside world size {world_size}")
         labels = np.asarray(labels, dtype=np.int64)
@@ -71,10 +74,7 @@ class CrossModalitySampler:
         vis, ir = set(self._pools["visible"]), set(self._pools["infrared"])
         self.identities = np.array(sorted(vis & ir), dtype=np.int64)
         self.skipped_labels = sorted(vis ^ ir)
-        if len(self.identities) < batch_ids:
-            raise ValueError(
-                f"only {len(self.identities)} identities have both visible and infrared "
-                f"training images; a batch needs {batch_ids} (lower sampler.batch_ids)")
+        self._check_enough_identities(batch_ids)
         n_vis = sum(len(self._pools["visible"][i]) for i in self.identities.tolist())
         n_ir = sum(len(self._pools["infrared"][i]) for i in self.identities.tolist())
         per_batch = batch_ids * per_modality
@@ -85,6 +85,17 @@ class CrossModalitySampler:
         self.global_batches = total
         self._epoch = 0
         self._position = 0  # batches of this shard already consumed in the current epoch
+
+    def _check_enough_identities(self, batch_ids: int) -> None:
+        # The user's data or config is short, not the code: one line, no traceback.
+        for modality in ("visible", "infrared"):
+            if not self._pools[modality]:
+                raise DataLimitError(f"the training rows have no {modality} images; a "
+                                     "cross-modality batch needs both modalities")
+        if len(self.identities) < batch_ids:
+            raise DataLimitError(
+                f"only {len(self.identities)} identities have both visible and infrared "
+                f"training images; a batch needs {batch_ids} (lower sampler.batch_ids)")
 
     def __len__(self) -> int:
         """Batches per epoch for this process."""

@@ -8,7 +8,7 @@ import pytest
 from vireid.datasets import build_index
 from vireid.datasets.check import check_dataset
 from vireid.datasets.synth import SynthConfig, generate
-from vireid.errors import ConfigError
+from vireid.errors import ConfigError, DatasetError
 from vireid.manifests import read_manifest, read_metadata
 
 TINY = dict(ids=6, images_per_camera=1, height=64, width=32)
@@ -107,3 +107,67 @@ def test_sysu_split_files_partition_the_identities(synth_sysu_root):
 def test_invalid_config_is_refused_naming_the_field(tmp_path, field, value):
     with pytest.raises(ConfigError, match=field):
         generate(tmp_path / "x", "sysu", SynthConfig(**{field: value}))
+
+
+@pytest.mark.parametrize("layout, ids, needed", [("sysu", 5, 6), ("regdb", 3, 4), ("llcm", 3, 4)])
+def test_too_few_ids_for_a_valid_layout_is_refused_in_one_line(tmp_path, layout, ids, needed):
+    with pytest.raises(ConfigError) as info:
+        generate(tmp_path / "x", layout, SynthConfig(**{**TINY, "ids": ids}))
+    assert f"at least {needed} identities" in str(info.value) and "\n" not in str(info.value)
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("layout", ["sysu", "regdb", "llcm"])
+def test_the_minimum_ids_give_a_folder_that_passes_check(tmp_path, layout):
+    from vireid.datasets.synth.layout import minimum_ids
+
+    config = SynthConfig(**{**TINY, "ids": minimum_ids(layout, SynthConfig())})
+    root = generate(tmp_path / "x", layout, config)
+    assert check_dataset(layout, root, 1 if layout == "regdb" else None).ok
+
+
+def test_force_replaces_the_whole_folder_no_old_images_stay(tmp_path):
+    out = generate(tmp_path / "s", "sysu", SynthConfig(**{**TINY, "ids": 10}))
+    generate(out, "sysu", SynthConfig(**TINY), force=True)
+    fresh = generate(tmp_path / "fresh", "sysu", SynthConfig(**TINY))
+    assert _files(out) == _files(fresh)
+    assert check_dataset("sysu", out).num_images == 6 * 6
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_without_force_a_non_empty_folder_is_refused(tmp_path):
+    out = generate(tmp_path / "s", "sysu", SynthConfig(**TINY))
+    with pytest.raises(DatasetError, match="not empty .pass --force"):
+        generate(out, "sysu", SynthConfig(**TINY))
+
+
+def test_force_refuses_a_folder_that_is_not_a_synthetic_benchmark(tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.tex").write_text("precious")
+    with pytest.raises(DatasetError, match=r"mine: not empty and not a synthetic benchmark \(no synth.json\)"):
+        generate(tmp_path / "mine", "sysu", SynthConfig(**TINY), force=True)
+    assert (tmp_path / "mine" / "thesis.tex").read_text() == "precious"
+
+
+def test_force_into_an_empty_folder_is_fine(tmp_path):
+    (tmp_path / "empty").mkdir()
+    generate(tmp_path / "empty", "sysu", SynthConfig(**TINY), force=True)
+    assert (tmp_path / "empty" / "synth.json").is_file()
+
+
+def test_a_failed_generation_leaves_the_previous_benchmark_and_no_temp_folder(tmp_path, monkeypatch):
+    import importlib
+
+    gen = importlib.import_module("vireid.datasets.synth.generate")  # the package re-exports
+
+    out = generate(tmp_path / "s", "sysu", SynthConfig(**TINY))
+    before = _files(out)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("renderer crashed")
+
+    monkeypatch.setattr(gen, "render_infrared", broken)
+    with pytest.raises(RuntimeError):
+        generate(out, "sysu", SynthConfig(**{**TINY, "seed": 9}), force=True)
+    assert _files(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]

@@ -9,6 +9,8 @@ from vireid.errors import ConfigError
 
 Layout = Literal["sysu", "regdb", "llcm"]
 LAYOUTS: tuple[str, ...] = ("sysu", "regdb", "llcm")
+# Two training and two test identities; a layout may need more (see layout.minimum_ids).
+MIN_IDS = 4
 
 
 @dataclass(frozen=True)
@@ -32,8 +34,8 @@ class SynthConfig:
     jpeg_quality: int = 92
 
     def validate(self) -> None:
-        if self.ids < 4:
-            raise ConfigError(f"ids: need at least 4 identities (train and test), got {self.ids}")
+        if self.ids < MIN_IDS:
+            raise ConfigError(f"ids: need at least {MIN_IDS} identities (train and test), got {self.ids}")
         if self.images_per_camera < 1:
             raise ConfigError(f"images_per_camera: must be >= 1, got {self.images_per_camera}")
         if self.height < 32 or self.width < 16:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -39,24 +42,58 @@ def _save_jpeg(path: Path, pixels: np.ndarray, quality: int) -> None:
 def _check_out(out: Path, force: bool) -> None:
     if out.exists() and not out.is_dir():
         raise DatasetError(f"{out}: output path exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise DatasetError(f"{out}: output folder is not empty (pass --force to write into it)")
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    if not force:
+        raise DatasetError(f"{out}: output folder is not empty (pass --force to replace it)")
+    if not (out / CONFIG_FILE).is_file():
+        # --force replaces the whole folder: only ever do that to our own output.
+        raise DatasetError(f"{out}: not empty and not a synthetic benchmark (no {CONFIG_FILE}); "
+                           "refusing to replace it with --force")
 
 
 def generate(out: str | Path, layout: str = "sysu", config: SynthConfig | None = None,
              *, force: bool = False) -> Path:
     """Write a synthetic benchmark in ``layout`` ("sysu", "regdb" or "llcm") under ``out``.
 
-    The same config (seed included) gives byte-identical files. Returns ``out``.
+    The benchmark is generated in a temporary sibling folder and swapped in only once
+    complete: ``force`` replaces an earlier benchmark's content entirely (no old images stay
+    mixed in), and a failed run leaves ``out`` as it was. The same config (seed included)
+    gives byte-identical files. Returns ``out``.
     """
     config = config or SynthConfig()
     config.validate()
     if layout not in LAYOUTS:
         raise DatasetError(f"unknown synthetic layout {layout!r}; choose from {', '.join(LAYOUTS)}")
+    layouts.check_ids(layout, config)
     out = Path(out)
     _check_out(out, force)
-    out.mkdir(parents=True, exist_ok=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.synth-", suffix=".tmp", dir=out.parent))
+    try:
+        _write_benchmark(staging, layout, config)
+        _swap_in(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out
 
+
+def _swap_in(staging: Path, out: Path) -> None:
+    """Put the finished ``staging`` folder at ``out``, removing what ``out`` held."""
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)  # mkdtemp makes 0700; give a plain mkdir's permissions
+    if not out.exists():
+        os.replace(staging, out)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", suffix=".tmp", dir=out.parent))
+    os.replace(out, old)  # rename over the empty placeholder folder
+    os.replace(staging, out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_benchmark(out: Path, layout: str, config: SynthConfig) -> None:
     rng = np.random.default_rng([config.seed, 1])
     people = {p.pid: p for p in sample_identities(layouts.pids_for(config), rng)}
     if layout == "sysu":
@@ -95,7 +132,6 @@ def generate(out: str | Path, layout: str = "sysu", config: SynthConfig | None =
             "vireid_version": _version()}
     write_manifest(to_table(rows, "captions"), out / CAPTIONS_FILE, "captions", metadata=meta)
     write_json(out / CONFIG_FILE, meta)
-    return out
 
 
 def _caption_row(dataset: str, spec: layouts.ImageSpec, person: Identity, config: SynthConfig,

@@ -9,13 +9,14 @@ LLCM (``{train,test}_{vis,nir}/cam<N>/<pid:04d>/`` + ``idx/train_{vis,nir}.txt``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from vireid.atomic import write_atomic
-from vireid.datasets.synth.config import SynthConfig
+from vireid.datasets.synth.config import MIN_IDS, SynthConfig
+from vireid.errors import ConfigError
 
 SYSU_INFRARED = (3, 6)
 REGDB_TRIALS = tuple(range(1, 11))
@@ -63,6 +64,29 @@ def _shuffled_pids(config: SynthConfig, salt: int) -> list[int]:
 def _num_test(config: SynthConfig) -> int:
     """Test identities of the SYSU and LLCM layouts (RegDB halves every trial)."""
     return max(2, round(config.ids * config.test_fraction))
+
+
+# SYSU-MM01's val_id.txt is a quarter of the training identities: it needs four of them to
+# hold one (an empty id file is a layout error in `data check`).
+SYSU_MIN_TRAINING_IDS = 4
+
+
+def minimum_ids(layout: str, config: SynthConfig) -> int:
+    """The fewest identities that give ``layout`` a valid folder (every split file non-empty)."""
+    if layout != "sysu":
+        return MIN_IDS  # RegDB halves, LLCM keeps >= 2 test ids; two per split is enough
+    ids = MIN_IDS
+    while ids - _num_test(replace(config, ids=ids)) < SYSU_MIN_TRAINING_IDS:
+        ids += 1
+    return ids
+
+
+def check_ids(layout: str, config: SynthConfig) -> None:
+    """Refuse an identity count too small for ``layout`` before anything is written."""
+    needed = minimum_ids(layout, config)
+    if config.ids < needed:
+        raise ConfigError(f"ids: the {layout} layout needs at least {needed} identities "
+                          f"(train, val and test splits must all be non-empty), got {config.ids}")
 
 
 def llcm_images(config: SynthConfig) -> list[ImageSpec]:

@@ -1,0 +1,83 @@
+"""The entry point's last line of defence: machine conditions and Ctrl-C as one line each."""
+
+import errno
+import sys
+
+import pytest
+
+import vireid.datasets.synth as synth
+from vireid.cli import main
+from vireid.errors import resume_hint, set_resume_hint
+
+
+def run(monkeypatch, capsys, *args):
+    monkeypatch.setattr(sys, "argv", ["vireid", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    out, err = capsys.readouterr()
+    return exit_info.value.code or 0, out, err
+
+
+def synth_raising(monkeypatch, exc):
+    def generate(*args, **kwargs):
+        raise exc
+
+    monkeypatch.setattr(synth, "generate", generate)
+
+
+@pytest.fixture(autouse=True)
+def _no_hint():
+    set_resume_hint(None)
+    yield
+    set_resume_hint(None)
+
+
+@pytest.mark.parametrize("code, message", [
+    (errno.ENOSPC, "error: no space left on device writing /data/out/x.jpg"),
+    (errno.EDQUOT, "error: disk quota exceeded writing /data/out/x.jpg"),
+    (errno.EROFS, "error: cannot write /data/out/x.jpg: read-only file system"),
+    (errno.EACCES, "error: cannot access /data/out/x.jpg: permission denied"),
+])
+def test_an_escaping_storage_oserror_is_one_line_naming_the_path(monkeypatch, capsys, tmp_path,
+                                                                 code, message):
+    synth_raising(monkeypatch, OSError(code, "os message", "/data/out/x.jpg"))
+    status, _, err = run(monkeypatch, capsys, "data", "synth", "--out", str(tmp_path / "s"))
+    assert status == 2
+    assert err.strip().splitlines() == [message]
+
+
+def test_pyarrow_style_oserror_without_errno_attribute_is_translated(monkeypatch, capsys, tmp_path):
+    synth_raising(monkeypatch, OSError("[Errno 28] No space left on device"))
+    status, _, err = run(monkeypatch, capsys, "data", "synth", "--out", str(tmp_path / "s"))
+    assert status == 2 and err.strip() == "error: no space left on device writing a file"
+
+
+def test_other_oserrors_keep_their_traceback(monkeypatch, tmp_path):
+    synth_raising(monkeypatch, OSError(errno.EIO, "I/O error", "/dev/sdz"))
+    monkeypatch.setattr(sys, "argv", ["vireid", "data", "synth", "--out", str(tmp_path / "s")])
+    with pytest.raises(OSError):
+        main()
+
+
+def test_ctrl_c_prints_interrupted_and_exits_130(monkeypatch, capsys, tmp_path):
+    synth_raising(monkeypatch, KeyboardInterrupt())
+    status, _, err = run(monkeypatch, capsys, "data", "synth", "--out", str(tmp_path / "s"))
+    assert status == 130 and err.strip() == "interrupted"
+
+
+def test_ctrl_c_prints_the_resume_hint_the_stage_set(monkeypatch, capsys, tmp_path):
+    def generate(*args, **kwargs):
+        set_resume_hint("re-run the same command to resume")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(synth, "generate", generate)
+    status, _, err = run(monkeypatch, capsys, "data", "synth", "--out", str(tmp_path / "s"))
+    assert status == 130
+    assert err.strip() == "interrupted; re-run the same command to resume"
+
+
+def test_a_resume_hint_can_be_cleared():
+    set_resume_hint("resume with --resume auto")
+    assert resume_hint() == "resume with --resume auto"
+    set_resume_hint(None)
+    assert resume_hint() is None
