@@ -65,7 +65,7 @@ def test_channel_exchange_gives_grey_three_channel_images():
 
 def test_random_erasing_zeroes_one_rectangle_per_image():
     x = torch.ones(6, 3, 32, 16)
-    out = random_erasing(x, 1.0, make_generator("cpu", 3))
+    out = random_erasing(x, 1.0, make_generator("cpu", 3), fill="zero")
     for img in out:
         zero = (img[0] == 0)
         assert zero.any()
