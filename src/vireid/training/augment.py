@@ -37,7 +37,6 @@ output is bit-identical to vireid's earlier pipeline (pinned by a test).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
