@@ -12,7 +12,7 @@ of its horizontal mirror:
 
 * ``"none"``: L2(f);
 * ``"mean"``: L2((f + f') / 2), vireid's default (``flip=True`` means this);
-* ``"concat"``: [L2(f), L2(f')] / sqrt(2), twice the dimension. CSDN (core/test.py)
+* ``"concat"``: [L2(f), L2(f')] / sqrt(2), twice the dimension. CSDN (core/test.py, dd6e953)
   concatenates its 3072-d cat(L2(bn), L2(proj)) of the image and of the mirror into 6144-d
   and ranks by dot product without a final normalisation; with ``feature="concat"`` this is
   exactly CSDN's vector divided by 2 (each 3072-d half has norm sqrt(2)), so dot products,

@@ -27,10 +27,14 @@ Operations of :func:`augment_batch`, in order:
 :func:`augment_batch`; view 2 is :func:`augment_batch` with its own generator followed by
 :func:`channel_exchange` (CAJ's ChannelExchange).
 
-The authors' (CSDN / CAJ) transforms, as the facts used here: after ToTensor and Normalize,
-visible view 1 = ChannelRandomErasing(p=0.5); visible view 2 = ChannelRandomErasing(p=0.5)
-then ChannelExchange(gray=2); infrared = ChannelRandomErasing(p=0.5) then
-ChannelAdapGray(p=0.5). Steps 5 and 6 and view 2's exchange therefore work on the normalised
+The authors' (CSDN / CAJ) transforms, as the facts used here (read in nengdong96/CSDN
+data_loader/loader.py and processing.py at commit 794cc3f, whose classes match CAJ's
+ChannelAug.py): Pad(10), RandomCrop(288x144), RandomHorizontalFlip, ToTensor, ImageNet
+Normalize, then visible view 1 = ChannelRandomErasing(p=0.5); visible view 2 =
+ChannelRandomErasing(p=0.5) then ChannelExchange(gray=2); infrared =
+ChannelRandomErasing(p=0.5) then ChannelAdapGray(p=0.5). Note: ChannelExchange(gray=2) never
+produces grey (see :func:`channel_exchange`), although docs/reference.md section 5 says
+"channel or grey". Steps 5 and 6 and view 2's exchange therefore work on the normalised
 tensor, after erasing, as theirs do. Every new option defaults to off, and with them off the
 output is bit-identical to vireid's earlier pipeline (pinned by a test).
 """
