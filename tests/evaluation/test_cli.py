@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from vireid.cli import main
-from vireid.evaluation import FeatureTable, save_features
+from vireid.evaluation import FeatureTable, load_features, save_features
 from vireid.evaluation.runner import plan, required_images
 
 from .fake_model import FakeEncoder
@@ -43,7 +43,8 @@ def test_features_mode_writes_results_plot_and_ranked_list(monkeypatch, capsys, 
     assert code == 0, err
     assert "all-search single-shot" in stdout and "indoor-search multi-shot" in stdout
     record = json.loads((out / "results.json").read_text())
-    assert record["protocol"] == "sysu" and record["feature"] == "concat" and record["flip"] is True
+    assert record["protocol"] == "sysu" and record["feature"] == "concat" and record["flip"] == "mean"
+    assert record["interpolation"] == "bicubic"                        # saved flip True = mean
     assert record["provenance"]["vireid_version"] == record["vireid_version"]
     settings = record["results"]["settings"]
     assert set(settings) == {"all_single", "all_multi", "indoor_single", "indoor_multi"}
@@ -62,14 +63,20 @@ def test_features_missing_a_protocol_image_names_it(monkeypatch, capsys, tiny_sy
     assert code == 2 and f"error:   {paths[0]}" in err and "Traceback" not in err
 
 
-def test_checkpoint_mode_saves_features_that_reproduce_the_results(monkeypatch, capsys, tiny_regdb_root,
-                                                                   tmp_path):
-    # Stand-in for vireid.models.store (heavy to import): same load_model contract.
+def _fake_checkpoint(monkeypatch, tmp_path):
+    # Stand-in for vireid.models.store (heavy to import): same checkpoint contract.
     ckpt = tmp_path / "model.pt"
     ckpt.write_bytes(b"weights")
     fake = types.ModuleType("vireid.models.store")
-    fake.load_model = lambda path, device="cpu": FakeEncoder()
+    fake.load_checkpoint = lambda path, map_location="cpu": {"version": 2, "epoch": 3, "train_config": {}}
+    fake.model_from_state = lambda state, path="": FakeEncoder()
     monkeypatch.setitem(sys.modules, "vireid.models.store", fake)
+    return ckpt
+
+
+def test_checkpoint_mode_saves_features_that_reproduce_the_results(monkeypatch, capsys, tiny_regdb_root,
+                                                                   tmp_path):
+    ckpt = _fake_checkpoint(monkeypatch, tmp_path)
     common = ("--dataset", "regdb", "--root", tiny_regdb_root, "--trial", 1)
     code, _, err = run_cli(monkeypatch, capsys, *common, "--checkpoint", ckpt, "--workers", 0,
                            "--out", tmp_path / "a", "--save-features", tmp_path / "f.npz")
@@ -83,7 +90,30 @@ def test_checkpoint_mode_saves_features_that_reproduce_the_results(monkeypatch, 
     assert b["checkpoint_sha256"] == a["checkpoint_sha256"] and len(a["checkpoint_sha256"]) == 64
 
 
+@pytest.mark.parametrize("args, flip, interpolation, dim", [
+    ((), "mean", "bicubic", 10),
+    (("--no-flip",), "none", "bicubic", 10),
+    (("--flip", "concat", "--interpolation", "bilinear"), "concat", "bilinear", 20),
+])
+def test_flip_mode_and_interpolation_are_used_and_recorded(monkeypatch, capsys, tiny_regdb_root, tmp_path,
+                                                           args, flip, interpolation, dim):
+    ckpt = _fake_checkpoint(monkeypatch, tmp_path)
+    code, _, err = run_cli(monkeypatch, capsys, "--dataset", "regdb", "--root", tiny_regdb_root, "--trial", 1,
+                           "--checkpoint", ckpt, "--workers", 0, "--out", tmp_path / "a",
+                           "--save-features", tmp_path / "f.npz", *args)
+    assert code == 0, err
+    table = load_features(tmp_path / "f.npz")
+    assert table.features.shape[1] == dim                               # FakeEncoder concat: 6 + 4
+    assert (table.meta["flip"], table.meta["interpolation"]) == (flip, interpolation)
+    record = json.loads((tmp_path / "a" / "results.json").read_text())
+    assert (record["flip"], record["interpolation"]) == (flip, interpolation)
+
+
 @pytest.mark.parametrize("args, message", [
+    (("--dataset", "sysu", "--features", "f.npz", "--flip", "max"), "--flip must be one of none, mean, concat"),
+    (("--dataset", "sysu", "--features", "f.npz", "--flip", "concat", "--no-flip"), "--no-flip contradicts"),
+    (("--dataset", "sysu", "--features", "f.npz", "--interpolation", "nearest"),
+     "--interpolation must be one of bicubic, bilinear"),
     (("--dataset", "sysu", "--checkpoint", "missing.pt"), "missing.pt: checkpoint not found"),
     (("--dataset", "regdb", "--features", "f.npz"), "--trial is required for regdb"),
     (("--dataset", "sysu", "--features", "nope.npz"), "nope.npz: features file not found"),

@@ -3,10 +3,12 @@
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
 from vireid.errors import VireidError
 from vireid.evaluation import compose_feature, extract_features, sysu_gallery, sysu_query
+from vireid.evaluation.features import FLIP_MODES, combine_flip, flip_mode
 
 from .fake_model import FakeEncoder
 
@@ -58,3 +60,85 @@ def test_unreadable_image_is_reported_by_path(tmp_path):
     (tmp_path / "bad.jpg").write_bytes(b"")
     with pytest.raises(VireidError, match="bad.jpg"):
         extract_features(FakeEncoder(), tmp_path, ["bad.jpg"], ["visible"])
+
+
+
+def _save(path, pixels):
+    Image.fromarray(pixels).save(path)
+    return path.name
+
+
+@pytest.fixture()
+def pair(tmp_path):
+    """A random 8x4 image and its mirror image (so no resizing happens)."""
+    pixels = np.random.default_rng(1).integers(0, 256, (8, 4, 3), dtype=np.uint8)
+    return tmp_path, _save(tmp_path / "a.png", pixels), _save(tmp_path / "m.png", pixels[:, ::-1].copy())
+
+
+def test_flip_modes_and_the_booleans_of_older_callers():
+    assert FLIP_MODES == ("none", "mean", "concat")
+    assert (flip_mode(True), flip_mode(False), flip_mode("concat")) == ("mean", "none", "concat")
+    with pytest.raises(VireidError, match="flip must be one of none, mean, concat"):
+        flip_mode("max")
+
+
+@pytest.mark.parametrize("feature", ["pooled", "concat"])
+def test_flip_none_and_mean_are_the_boolean_flips(pair, feature):
+    root, a, m = pair
+    for mode, old in (("none", False), ("mean", True)):
+        got = extract_features(FakeEncoder(), root, [a, m], ["visible"] * 2, feature=feature, flip=mode)
+        np.testing.assert_array_equal(got, extract_features(FakeEncoder(), root, [a, m], ["visible"] * 2,
+                                                            feature=feature, flip=old))
+
+
+@pytest.mark.parametrize("feature", ["pooled", "bn", "proj", "concat"])
+def test_flip_concat_is_the_normalised_features_of_image_and_mirror_side_by_side(pair, feature):
+    root, a, m = pair
+    single = extract_features(FakeEncoder(), root, [a, m], ["infrared"] * 2, feature=feature, flip="none")
+    got = extract_features(FakeEncoder(), root, [a], ["infrared"], feature=feature, flip="concat")
+    assert got.shape == (1, 2 * single.shape[1])
+    np.testing.assert_allclose(got[0], np.concatenate([single[0], single[1]]) / np.sqrt(2), atol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1, atol=1e-6)
+
+
+def test_flip_concat_of_the_concat_kind_is_csdn_feature_over_two():
+    # CSDN: cat(L2(bn), L2(proj)) of image and mirror concatenated, compared by dot product.
+    g = torch.Generator().manual_seed(0)
+    out, out_m = ({k: torch.randn(3, d, generator=g) for k, d in (("bn", 6), ("proj", 4))} for _ in range(2))
+    csdn = torch.cat([torch.cat([F.normalize(o["bn"], dim=1), F.normalize(o["proj"], dim=1)], 1)
+                      for o in (out, out_m)], 1)
+    got = combine_flip(compose_feature(out), compose_feature(out_m), "concat")
+    torch.testing.assert_close(got, csdn / 2)
+    torch.testing.assert_close(got @ got.T, csdn @ csdn.T / 4)      # the same ranking as CSDN's
+    with pytest.raises(VireidError, match="mirrored"):
+        combine_flip(compose_feature(out), None, "mean")
+
+
+def test_interpolation_choice_changes_the_resized_test_image(tmp_path):
+    pixels = np.random.default_rng(2).integers(0, 256, (16, 8, 3), dtype=np.uint8)
+    name = _save(tmp_path / "big.png", pixels)
+    got = {interp: extract_features(FakeEncoder(), tmp_path, [name], ["visible"], feature="pooled",
+                                    flip="none", interpolation=interp)
+           for interp in ("bicubic", "bilinear")}
+    assert not np.allclose(got["bicubic"], got["bilinear"])
+    np.testing.assert_array_equal(got["bicubic"], extract_features(FakeEncoder(), tmp_path, [name], ["visible"],
+                                                                   feature="pooled", flip="none"))
+    with pytest.raises(VireidError, match="interpolation must be one of"):
+        extract_features(FakeEncoder(), tmp_path, [name], ["visible"], interpolation="nearest")
+
+
+def test_pixel_statistics_come_from_the_model(pair):
+    root, a, _ = pair
+
+    class Recording(FakeEncoder):
+        pixel_mean, pixel_std = (0.1, 0.2, 0.3), (0.5, 0.6, 0.7)
+
+        def encode_image(self, images, modality):
+            self.seen = images.clone()
+            return super().encode_image(images, modality)
+
+    model = Recording()
+    extract_features(model, root, [a], ["visible"], flip="none")
+    raw = torch.from_numpy(np.asarray(Image.open(root / a), dtype=np.float32) / 255).permute(2, 0, 1)
+    expected = (raw - torch.tensor([0.1, 0.2, 0.3]).view(3, 1, 1)) / torch.tensor([0.5, 0.6, 0.7]).view(3, 1, 1)
+    torch.testing.assert_close(model.seen[0], expected)

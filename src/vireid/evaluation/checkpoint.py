@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from vireid.evaluation.features import extract_features
+from vireid.evaluation.features import extract_features, flip_mode
 from vireid.evaluation.metrics import EvaluationError
 from vireid.evaluation.runner import plan, required_images, run_protocol
 from vireid.evaluation.store import FeatureTable
@@ -55,27 +55,30 @@ def check_trained_trial(meta: dict[str, Any], dataset: str, regdb_trial: int | N
 
 
 def extract_table(model: Any, dataset: str, root: str | Path, *, trials: int = 10,
-                  regdb_trial: int | None = None, feature: str = "concat", flip: bool = True,
-                  batch_size: int = 64, num_workers: int = 0, device: str = "cpu",
-                  meta: dict[str, Any] | None = None) -> FeatureTable:
+                  regdb_trial: int | None = None, feature: str = "concat", flip: bool | str = True,
+                  interpolation: str = "bicubic", batch_size: int = 64, num_workers: int = 0,
+                  device: str = "cpu", meta: dict[str, Any] | None = None) -> FeatureTable:
     """Features of every image any setting/trial needs, each computed once."""
     paths, modalities = required_images(plan(dataset, root, trials, regdb_trial))
     feats = extract_features(model, root, paths, modalities, feature=feature, flip=flip,
-                             batch_size=batch_size, num_workers=num_workers, device=device)
-    info = {"dataset": dataset, "feature": feature, "flip": flip, "regdb_trial": regdb_trial}
+                             interpolation=interpolation, batch_size=batch_size,
+                             num_workers=num_workers, device=device)
+    info = {"dataset": dataset, "feature": feature, "flip": flip_mode(flip),
+            "interpolation": interpolation, "regdb_trial": regdb_trial}
     return FeatureTable(paths, feats, modalities, {**info, **(meta or {})})
 
 
 def checkpoint_features(checkpoint: str | Path, dataset: str, root: str | Path, *, trials: int = 10,
-                        regdb_trial: int | None = None, feature: str = "concat", flip: bool = True,
-                        batch_size: int = 64, num_workers: int = 0, device: str = "cpu",
-                        allow_other_trial: bool = False) -> FeatureTable:
+                        regdb_trial: int | None = None, feature: str = "concat", flip: bool | str = True,
+                        interpolation: str = "bicubic", batch_size: int = 64, num_workers: int = 0,
+                        device: str = "cpu", allow_other_trial: bool = False) -> FeatureTable:
     """Load ``checkpoint`` and extract the test features its evaluation needs."""
     model, meta = load_checkpoint_model(checkpoint, device)
     if not allow_other_trial:
         check_trained_trial(meta, dataset, regdb_trial)
     return extract_table(model, dataset, root, trials=trials, regdb_trial=regdb_trial, feature=feature,
-                         flip=flip, batch_size=batch_size, num_workers=num_workers, device=device, meta=meta)
+                         flip=flip, interpolation=interpolation, batch_size=batch_size,
+                         num_workers=num_workers, device=device, meta=meta)
 
 
 def evaluate_checkpoint(checkpoint: str | Path, dataset: str, root: str | Path, *, trials: int = 10,

@@ -7,9 +7,9 @@ from pathlib import Path
 import typer
 
 from vireid.errors import VireidError
-from vireid.evaluation.features import FEATURE_KINDS
+from vireid.evaluation.features import FEATURE_KINDS, FLIP_MODES, INTERPOLATIONS
 from vireid.evaluation.outputs import evaluate_table
-from vireid.evaluation.runner import DATASETS
+from vireid.evaluation.runner import DATASETS, plan, required_images
 from vireid.evaluation.store import FeatureTable, load_features
 from vireid.evaluation.store import save_features as write_features
 
@@ -24,8 +24,18 @@ RegDB is evaluated one model per trial: pass --trial T with the model trained on
 """
 
 
+def _flip_arg(flip: str | None, no_flip: bool) -> str:
+    """``--flip MODE`` (default mean); the older ``--no-flip`` still means ``--flip none``."""
+    if no_flip and flip not in (None, "none"):
+        raise VireidError(f"--no-flip contradicts --flip {flip}")
+    mode = "none" if no_flip else (flip or "mean").lower()
+    if mode not in FLIP_MODES:
+        raise VireidError(f"--flip must be one of {', '.join(FLIP_MODES)}, got {flip!r}")
+    return mode
+
+
 def _check_args(dataset: str, checkpoint: Path | None, features: Path | None, trial: int | None,
-                feature: str, save: Path | None) -> None:
+                feature: str, save: Path | None, interpolation: str = "bicubic") -> None:
     if dataset not in DATASETS:
         raise VireidError(f"--dataset must be one of {', '.join(DATASETS)}, got {dataset!r}")
     if (checkpoint is None) == (features is None):
@@ -38,16 +48,19 @@ def _check_args(dataset: str, checkpoint: Path | None, features: Path | None, tr
         raise VireidError(f"--feature must be one of {', '.join(FEATURE_KINDS)}, got {feature!r}")
     if save is not None and features is not None:
         raise VireidError("--save-features needs --checkpoint (the features given are already saved)")
+    if interpolation not in INTERPOLATIONS:
+        raise VireidError(f"--interpolation must be one of {', '.join(INTERPOLATIONS)}, got {interpolation!r}")
 
 
 def _table_from_checkpoint(checkpoint: Path, dataset: str, root: Path, *, trials: int, trial: int | None,
-                           feature: str, flip: bool, batch_size: int, workers: int,
+                           feature: str, flip: str, interpolation: str, batch_size: int, workers: int,
                            device: str) -> FeatureTable:
     # Imported here: torch-heavy, and only needed when a model is evaluated.
     from vireid.evaluation.checkpoint import checkpoint_features
 
     return checkpoint_features(checkpoint, dataset, root, trials=trials, regdb_trial=trial, feature=feature,
-                               flip=flip, batch_size=batch_size, num_workers=workers, device=device)
+                               flip=flip, interpolation=interpolation, batch_size=batch_size,
+                               num_workers=workers, device=device)
 
 
 def _load_table(features: Path, dataset: str) -> FeatureTable:
@@ -66,7 +79,9 @@ def eval_command(
     features: Path = typer.Option(None, "--features", help="Saved features (.npz from --save-features) instead of a model."),
     trial: int = typer.Option(None, "--trial", help="RegDB only (required): the trial 1..10 the model was trained on."),
     feature: str = typer.Option("concat", "--feature", help="pooled | bn | proj | concat (= cat(L2(bn), L2(proj)))."),
-    flip: bool = typer.Option(True, "--flip/--no-flip", help="Horizontal-flip test-time augmentation."),
+    flip: str = typer.Option(None, "--flip", help="Horizontal-flip test-time augmentation: none | mean (average of the image's and its mirror's feature) | concat (the two L2-normalised features side by side, CSDN's test feature; twice the dimension). Default: mean."),
+    no_flip: bool = typer.Option(False, "--no-flip", hidden=True, help="Same as --flip none."),
+    interpolation: str = typer.Option("bicubic", "--interpolation", help="Resizing of test images: bicubic (CLIP's) | bilinear (torchvision's default, as CSDN tests)."),
     batch_size: int = typer.Option(64, "--batch-size", min=1, help="Images per forward pass."),
     workers: int = typer.Option(2, "--workers", min=0, help="DataLoader worker processes decoding images."),
     device: str = typer.Option("cpu", "--device", help="torch device for the model, e.g. cpu or cuda:0."),
@@ -77,14 +92,16 @@ def eval_command(
     max_rank: int = typer.Option(20, "--max-rank", min=1, help="Longest CMC rank reported."),
 ) -> None:
     dataset = dataset.lower()
-    _check_args(dataset, checkpoint, features, trial, feature, save_features)
+    flip_mode = _flip_arg(flip, no_flip)
+    interpolation = interpolation.lower()
+    _check_args(dataset, checkpoint, features, trial, feature, save_features, interpolation)
     if not root.is_dir():
         raise VireidError(f"{root}: dataset root not found")
     out = out or Path("runs") / "eval" / (dataset if trial is None else f"{dataset}-trial{trial}")
     if checkpoint is not None:
         table = _table_from_checkpoint(checkpoint, dataset, root, trials=trials, trial=trial,
-                                       feature=feature, flip=flip, batch_size=batch_size,
-                                       workers=workers, device=device)
+                                       feature=feature, flip=flip_mode, interpolation=interpolation,
+                                       batch_size=batch_size, workers=workers, device=device)
         if save_features is not None:
             typer.echo(f"features -> {write_features(save_features, table)}")
     else:
@@ -92,7 +109,8 @@ def eval_command(
 
     report = evaluate_table(table, dataset, root, out, trials=trials, regdb_trial=trial,
                             max_rank=max_rank, ranked_list=ranked_list,
-                            features_file=features or save_features, feature=feature, flip=flip)
+                            features_file=features or save_features, feature=feature, flip=flip_mode,
+                            interpolation=interpolation)
     from vireid.evaluation.report import format_table
 
     typer.echo(format_table(report.results))

@@ -1,12 +1,25 @@
 """Test features from a trained model: batched, no_grad, eval mode, optional flip TTA.
 
 Pre-processing mirrors CLIP-ReID / CSDN testing: ``load_rgb`` -> resize to the model's
-``image_size`` (H, W) with PIL bicubic interpolation (CLIP's own resampling; pass
-``interpolation="bilinear"`` for models trained with torchvision's default) -> [0, 1] ->
-normalise with the model's ``pixel_mean`` / ``pixel_std``. Feature kinds follow the model
-contract in docs/architecture.md: ``pooled``, ``bn``, ``proj`` or ``concat`` =
-cat(L2(bn), L2(proj)). With flip TTA the composed features of the image and its mirror are
-averaged; the result is always L2-normalised.
+``image_size`` (H, W) with PIL ``interpolation`` (``"bicubic"``, CLIP's own resampling and
+vireid's default, or ``"bilinear"``, torchvision's Resize default that CSDN tests with) ->
+[0, 1] -> normalise with the model's ``pixel_mean`` / ``pixel_std``. Feature kinds follow the
+model contract in docs/architecture.md: ``pooled``, ``bn``, ``proj`` or ``concat`` =
+cat(L2(bn), L2(proj)).
+
+Flip test-time augmentation (``flip``), with f and f' the composed features of the image and
+of its horizontal mirror:
+
+* ``"none"``: L2(f);
+* ``"mean"``: L2((f + f') / 2), vireid's default (``flip=True`` means this);
+* ``"concat"``: [L2(f), L2(f')] / sqrt(2), twice the dimension. CSDN (core/test.py, dd6e953)
+  concatenates its 3072-d cat(L2(bn), L2(proj)) of the image and of the mirror into 6144-d
+  and ranks by dot product without a final normalisation; with ``feature="concat"`` this is
+  exactly CSDN's vector divided by 2 (each 3072-d half has norm sqrt(2)), so dot products,
+  rankings and every metric are CSDN's. For the single kinds each half is L2-normalised the
+  same way.
+
+Every row returned has unit L2 norm.
 """
 
 from __future__ import annotations
@@ -25,7 +38,32 @@ from vireid.datasets.images import load_rgb
 from vireid.errors import VireidError
 
 FEATURE_KINDS = ("pooled", "bn", "proj", "concat")
+FLIP_MODES = ("none", "mean", "concat")
+INTERPOLATIONS = ("bicubic", "bilinear")
 _RESAMPLE = {"bicubic": Image.BICUBIC, "bilinear": Image.BILINEAR}
+
+
+def flip_mode(flip: bool | str) -> str:
+    """The flip TTA mode: ``"none"``, ``"mean"`` or ``"concat"``; the booleans of older callers
+    and saved metadata map True -> ``"mean"`` (the averaging vireid always did), False -> ``"none"``."""
+    if isinstance(flip, bool):
+        return "mean" if flip else "none"
+    if flip not in FLIP_MODES:
+        raise VireidError(f"flip must be one of {', '.join(FLIP_MODES)}, got {flip!r}")
+    return flip
+
+
+def combine_flip(feat: torch.Tensor, mirrored: torch.Tensor | None, flip: bool | str) -> torch.Tensor:
+    """The unit-norm test feature [B, D] (or [B, 2D] for ``"concat"``) of a batch's composed
+    features ``feat`` and those of its mirrored images (unused for ``"none"``)."""
+    mode = flip_mode(flip)
+    if mode == "none":
+        return F.normalize(feat, dim=1)
+    if mirrored is None:
+        raise VireidError(f"flip={mode!r} needs the features of the mirrored images")
+    if mode == "mean":
+        return F.normalize((feat + mirrored) / 2, dim=1)
+    return torch.cat([F.normalize(feat, dim=1), F.normalize(mirrored, dim=1)], dim=1) / 2 ** 0.5
 
 
 def compose_feature(outputs: dict[str, torch.Tensor], kind: str = "concat") -> torch.Tensor:
@@ -60,13 +98,15 @@ class _ImageFiles(Dataset):
 
 @torch.no_grad()
 def extract_features(model: Any, root: str | Path, paths: Sequence[str], modalities: Sequence[str],
-                     *, feature: str = "concat", flip: bool = True, batch_size: int = 64,
+                     *, feature: str = "concat", flip: bool | str = True, batch_size: int = 64,
                      num_workers: int = 0, device: str | torch.device = "cpu",
                      interpolation: str = "bicubic") -> np.ndarray:
     """L2-normalised float32 features [N, D] for ``paths`` (root-relative), in input order.
 
     Each batch holds one modality, because ``encode_image`` routes visible and infrared
-    images through different stems.
+    images through different stems. ``flip``: ``"none" | "mean" | "concat"`` (see the module
+    docstring; True = ``"mean"``, False = ``"none"``); ``interpolation``: ``"bicubic" |
+    "bilinear"`` resizing of the test images.
     """
     if len(paths) != len(modalities):
         raise VireidError(f"{len(paths)} paths but {len(modalities)} modalities")
@@ -74,6 +114,7 @@ def extract_features(model: Any, root: str | Path, paths: Sequence[str], modalit
         raise VireidError(f"interpolation must be one of {', '.join(_RESAMPLE)}, got {interpolation!r}")
     if feature not in FEATURE_KINDS:
         raise VireidError(f"unknown feature kind {feature!r}; expected one of {', '.join(FEATURE_KINDS)}")
+    mode = flip_mode(flip)
     model.eval()
     root = Path(root)
     out: np.ndarray | None = None
@@ -86,10 +127,10 @@ def extract_features(model: Any, root: str | Path, paths: Sequence[str], modalit
         for images in loader:
             images = images.to(device)
             feat = compose_feature(model.encode_image(images, modality), feature)
-            if flip:
+            mirrored = None
+            if mode != "none":
                 mirrored = compose_feature(model.encode_image(torch.flip(images, dims=[3]), modality), feature)
-                feat = (feat + mirrored) / 2
-            chunks.append(F.normalize(feat, dim=1).cpu().numpy().astype(np.float32))
+            chunks.append(combine_flip(feat, mirrored, mode).cpu().numpy().astype(np.float32))
         feats = np.concatenate(chunks)
         if out is None:
             out = np.empty((len(paths), feats.shape[1]), dtype=np.float32)

@@ -11,6 +11,7 @@ from typing import Any
 
 from vireid import __version__
 from vireid.atomic import write_json
+from vireid.evaluation.features import flip_mode
 from vireid.evaluation.runner import run_protocol
 from vireid.evaluation.store import FeatureTable
 from vireid.fingerprint import provenance
@@ -32,9 +33,15 @@ class EvalReport:
 def evaluate_table(table: FeatureTable, dataset: str, root: str | Path, out: str | Path, *,
                    trials: int = 10, regdb_trial: int | None = None, max_rank: int = 20,
                    ranked_list: int = 0, features_file: str | Path | None = None,
-                   feature: str = "concat", flip: bool = True) -> EvalReport:
+                   feature: str = "concat", flip: bool | str = True,
+                   interpolation: str = "bicubic") -> EvalReport:
     """Evaluate every setting and trial and write ``out/results.json`` and ``out/cmc.png``
-    (and ``out/ranked_list.png`` with ``ranked_list`` > 0)."""
+    (and ``out/ranked_list.png`` with ``ranked_list`` > 0).
+
+    ``feature``, ``flip`` and ``interpolation`` say how the features were extracted; the
+    table's own metadata wins where it has them. ``flip`` is recorded as its mode
+    (``"none" | "mean" | "concat"``; older tables' True/False read as mean/none).
+    """
     from vireid.evaluation.report import plot_cmc, plot_ranked_list
 
     out = Path(out)
@@ -48,7 +55,8 @@ def evaluate_table(table: FeatureTable, dataset: str, root: str | Path, out: str
                            max_rank=max_rank, on_trial=keep_first if ranked_list else None)
     record = {
         "protocol": dataset, "root": str(root),
-        "feature": table.meta.get("feature", feature), "flip": table.meta.get("flip", flip),
+        "feature": table.meta.get("feature", feature), "flip": flip_mode(table.meta.get("flip", flip)),
+        "interpolation": table.meta.get("interpolation", interpolation),
         "checkpoint": table.meta.get("checkpoint"),
         "checkpoint_sha256": table.meta.get("checkpoint_sha256"),
         "training": table.meta.get("training"),

@@ -36,7 +36,7 @@ from vireid.atomic import write_json
 from vireid.config import to_dict
 from vireid.errors import VireidError
 from vireid.fingerprint import hash_json, provenance
-from vireid.training.augment import augment_batch, make_generator, step_seed
+from vireid.training.augment import SECOND_VIEW_STREAM, augment_batch, make_generator, step_seed, visible_views
 from vireid.training.cache import ImageCache, build_cache
 from vireid.methods import Objective, StageContext, TrainBatch, resolve
 from vireid.models.store import VERSION, load_checkpoint, model_checkpoint_state, save_checkpoint
@@ -219,13 +219,20 @@ class Trainer:
         vis = loaded.visible.to(dev, non_blocking=True)
         ir = loaded.infrared.to(dev, non_blocking=True)
         mean, std = self.model.pixel_mean, self.model.pixel_std
-        vis = augment_batch(vis, cfg.augment, mean, std,
-                            make_generator(dev, step_seed(seed, epoch, step, stream)), visible=True)
+        extra: tuple[torch.Tensor, ...] = ()
+        vis_gen = make_generator(dev, step_seed(seed, epoch, step, stream))
+        if cfg.augment.second_visible_view:
+            second_gen = make_generator(dev, step_seed(seed, epoch, step, stream + SECOND_VIEW_STREAM))
+            vis, second = visible_views(vis, cfg.augment, mean, std, vis_gen, second_gen)
+            extra = (second,)
+        else:
+            vis = augment_batch(vis, cfg.augment, mean, std, vis_gen, visible=True)
         ir = augment_batch(ir, cfg.augment, mean, std,
                            make_generator(dev, step_seed(seed, epoch, step, stream + 1)), visible=False)
         if self.channels_last:
             vis = vis.contiguous(memory_format=torch.channels_last)
             ir = ir.contiguous(memory_format=torch.channels_last)
+            extra = tuple(x.contiguous(memory_format=torch.channels_last) for x in extra)
         batch = loaded.batch
         labels = torch.from_numpy(np.concatenate([batch.labels, batch.labels])).to(dev)
         tokens = None
@@ -235,7 +242,8 @@ class Trainer:
         loss_gen = make_generator("cpu", step_seed(seed, epoch, step, stream + 2))
         with self.acc.autocast():
             result = self.module(TrainBatch(visible=vis, infrared=ir, labels=labels, tokens=tokens,
-                                            generator=loss_gen, epoch=epoch, step=step))
+                                            generator=loss_gen, epoch=epoch, step=step,
+                                            extra_visible=extra))
         names = list(result.terms)
         values = torch.stack([result.terms[n].detach().float() for n in names])
         self.optimizer.zero_grad(set_to_none=True)
