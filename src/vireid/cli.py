@@ -15,7 +15,8 @@ app = typer.Typer(
     help=(
         "Caption-driven visible-infrared person re-identification.\n\n"
         "Stages: `data` (dataset layouts, checks, synthetic benchmark), `captions` (LLaVA "
-        "captions into Parquet manifests), `train` (EEES on CLIP RN50), `eval` "
+        "captions into Parquet manifests), `methods` (the registered methods), `train` (a method "
+        "on CLIP RN50), `eval` "
         "(SYSU-MM01 / RegDB / LLCM protocols) and `pipeline` (cached end-to-end runs)."
     ),
     no_args_is_help=True,
@@ -44,11 +45,12 @@ def _register_stages() -> None:
     from vireid.captioning.cli import register as register_captions
     from vireid.datasets.cli import register as register_data
     from vireid.evaluation.cli import register as register_eval
+    from vireid.methods.cli import register as register_methods
     from vireid.pipeline.cli import register as register_pipeline
     from vireid.training.cli import register as register_train
 
-    for register in (register_data, register_captions, register_train, register_eval,
-                     register_pipeline):
+    for register in (register_data, register_captions, register_methods, register_train,
+                     register_eval, register_pipeline):
         register(app)
 
 

@@ -77,3 +77,31 @@ def test_state_dict_mismatch_and_bad_config(trained, tmp_path):
     state["model_config"]["colour"] = "red"
     with pytest.raises(VireidError, match="config.pt: invalid model_config"):
         load_model(save_checkpoint(tmp_path / "config.pt", state))
+
+
+def test_a_layout_1_checkpoint_still_loads_for_evaluation(tmp_path):
+    # Layout 1 (before the method registry) had no architecture key and no pixel_stats.
+    import torch
+
+    from vireid.models import TINY_MODEL_NAME, ModelConfig, build_model, load_model
+
+    model = build_model(ModelConfig(name=TINY_MODEL_NAME, pretrained="none", image_size=(64, 32)), 3)
+    config = model.config_dict()
+    del config["architecture"], config["pixel_stats"]
+    path = tmp_path / "v1.pt"
+    torch.save({"format": "vireid-checkpoint", "version": 1, "model_config": config, "num_classes": 3,
+                "model": model.state_dict()}, path)
+    loaded = load_model(path)
+    assert loaded.config.architecture == "two-stem-clip" and loaded.pixel_mean == model.pixel_mean
+    assert all(torch.equal(a, b) for a, b in zip(loaded.state_dict().values(), model.state_dict().values()))
+
+
+def test_an_unknown_layout_version_names_path_and_version(tmp_path):
+    import torch
+
+    from vireid.models import CheckpointError, load_model
+
+    path = tmp_path / "future.pt"
+    torch.save({"format": "vireid-checkpoint", "version": 9, "model_config": {}, "num_classes": 1, "model": {}}, path)
+    with pytest.raises(CheckpointError, match=r"future.pt: checkpoint layout version 9; this vireid reads versions 1, 2"):
+        load_model(path)

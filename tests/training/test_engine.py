@@ -91,3 +91,23 @@ def test_non_finite_values_stop_training_and_keep_the_last_good_checkpoint(
     assert state["epoch"] == 1
     assert all(torch.isfinite(v).all() for v in state["model"].values() if v.is_floating_point())
     assert [r["epoch"] for r in read_jsonl(run / "logs" / "train.jsonl")] == [1]
+
+
+def test_resuming_a_layout_1_checkpoint_is_refused_with_the_version(tiny_config, tmp_path):
+    run = tmp_path / "run"
+    train(tiny_config("tiny-baseline", batches=1), run)
+    state = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
+    torch.save({**state, "version": 1}, run / "checkpoints" / "last.pt")
+    with pytest.raises(ResumeError, match="layout version 1; this vireid resumes version 2"):
+        train(tiny_config("tiny-baseline", epochs=2, batches=1), run, resume="auto")
+
+
+def test_a_cached_stage_is_reused_and_the_run_continues_identically(tiny_config, tmp_path):
+    first = train(tiny_config("tiny-ise", "eees.prompt.epochs=1", batches=1), tmp_path / "run")
+    stage_file = tmp_path / "run" / "stages" / "prompts.pt"
+    assert stage_file.is_file() and not (tmp_path / "run" / "stages" / "prompts.progress.pt").exists()
+    again = train(tiny_config("tiny-ise", "eees.prompt.epochs=1", batches=1), tmp_path / "run")
+    assert [r["loss/total"] for r in first.history] == [r["loss/total"] for r in again.history]
+    changed = train(tiny_config("tiny-ise", "eees.prompt.epochs=2", batches=1), tmp_path / "other")
+    assert len(read_jsonl(tmp_path / "other" / "logs" / "stage_prompts.jsonl")) == 2
+    assert changed.history[0]["loss/total"] != first.history[0]["loss/total"]

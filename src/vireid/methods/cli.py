@@ -1,0 +1,37 @@
+"""``vireid methods``: every registered method and variant, where it comes from, what it needs."""
+
+from __future__ import annotations
+
+import typer
+
+HELP = """List the registered methods and their variants.
+
+Each method is one module in vireid.methods; its variants are presets of its config (e.g.
+the ablation rows of its paper). Any name printed here trains with `vireid train --preset
+NAME` (paper scale) or `--preset tiny-NAME` (CPU scale), and `make train METHOD=NAME`.
+"""
+
+
+def describe() -> str:
+    """The listing printed by ``vireid methods``."""
+    from vireid.methods import list_methods, method_config
+
+    lines = []
+    for method in list_methods():
+        lines.append(f"{method.name}: {method.summary}")
+        lines.append(f"  paper: {method.paper}")
+        for variant in method.variants or ():
+            needs = method.needs(method_config(variant.name)).captions
+            inputs = f"captions of {' + '.join(needs)} images" if needs else "images only"
+            lines.append(f"  {variant.name:<24} {variant.summary} [{inputs}]")
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+def methods_command() -> None:
+    typer.echo(describe())
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``vireid methods`` to the root app."""
+    app.command("methods", help=HELP)(methods_command)
