@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 
+from vireid.datasets.synth.config import SynthConfig
 from vireid.errors import DatasetError
 
 data_app = typer.Typer(
@@ -71,36 +72,70 @@ def index_command(
     typer.echo(f"wrote {out}: {table.num_rows} images ({counts})")
 
 
+_SYNTH = SynthConfig()  # the option defaults below are the config's own
+
+
 @data_app.command("synth")
 def synth_command(
     layout: str = typer.Option("sysu", "--layout", help="Folder layout to imitate: sysu, regdb or llcm."),
     out: Path = typer.Option(..., "--out", help="Output folder (must be empty unless --force)."),
-    ids: int = typer.Option(60, "--ids", help="Number of identities."),
-    images_per_camera: int = typer.Option(6, "--images-per-camera", help="Images per identity and camera."),
-    height: int = typer.Option(128, "--height", help="Image height in pixels."),
-    width: int = typer.Option(64, "--width", help="Image width in pixels."),
-    seed: int = typer.Option(0, "--seed", help="Random seed; the same seed gives identical files."),
+    ids: int = typer.Option(_SYNTH.ids, "--ids", help="Number of identities."),
+    images_per_camera: int = typer.Option(_SYNTH.images_per_camera, "--images-per-camera",
+                                          help="Images per identity and camera."),
+    height: int = typer.Option(_SYNTH.height, "--height", help="Image height in pixels."),
+    width: int = typer.Option(_SYNTH.width, "--width", help="Image width in pixels."),
+    seed: int = typer.Option(_SYNTH.seed, "--seed", help="Random seed; the same seed gives identical files."),
+    version: int = typer.Option(
+        _SYNTH.version, "--benchmark-version",
+        help="Benchmark model: 1 = front-on people, exact attribute-list captions (frozen, for "
+             "old results); 2 = viewpoints and captions of what each image shows, with noise."),
+    views: bool = typer.Option(
+        _SYNTH.views, "--views/--no-views",
+        help="Version 2: draw each image from a view (front, back, side) that decides which "
+             "attributes show; --no-views draws everyone front-on with everything visible."),
+    view_bias: float = typer.Option(
+        _SYNTH.view_bias, "--view-bias",
+        help="Version 2: how strongly each camera prefers its own view (0 = uniform, 1 = only it)."),
+    feet_crop_rate: float = typer.Option(
+        _SYNTH.feet_crop_rate, "--feet-crop-rate",
+        help="Version 2: share of images framed so close that the shoes are out of the picture."),
+    caption_omit_rate: float = typer.Option(
+        _SYNTH.caption_omit_rate, "--caption-omit-rate",
+        help="Version 2: share of the visible attributes a caption leaves out."),
+    caption_error_rate: float = typer.Option(
+        _SYNTH.caption_error_rate, "--caption-error-rate",
+        help="Version 2: share of named attributes (and visible colours) named wrongly."),
+    caption_filler_rate: float = typer.Option(
+        _SYNTH.caption_filler_rate, "--caption-filler-rate",
+        help="Version 2: share of captions that are generic filler ('A person walking.')."),
+    caption_view_rate: float = typer.Option(
+        _SYNTH.caption_view_rate, "--caption-view-rate",
+        help="Version 2: share of captions that say the view ('seen from behind')."),
     ir_color_error_rate: float = typer.Option(
-        0.3, "--ir-color-error-rate",
+        _SYNTH.ir_color_error_rate, "--ir-color-error-rate",
         help="Share of infrared caption colour slots that name a (wrong) colour."),
     force: bool = typer.Option(False, "--force", help="Write into a non-empty output folder."),
 ) -> None:
     """Generate a synthetic visible-infrared benchmark with reference captions.
 
     Colour identifies people only within the visible cameras; silhouette, hair, bag and
-    clothing pattern identify them across modalities.
+    clothing pattern identify them across modalities. Every option is recorded in
+    synth.json and in the caption manifest's metadata.
     """
     from vireid.config import from_dict
-    from vireid.datasets.synth import SynthConfig, generate
+    from vireid.datasets.synth import generate
 
     config = from_dict(SynthConfig, {
         "ids": ids, "images_per_camera": images_per_camera, "height": height, "width": width,
-        "seed": seed, "ir_color_error_rate": ir_color_error_rate})
+        "seed": seed, "ir_color_error_rate": ir_color_error_rate, "version": version,
+        "views": views, "view_bias": view_bias, "feet_crop_rate": feet_crop_rate,
+        "caption_omit_rate": caption_omit_rate, "caption_error_rate": caption_error_rate,
+        "caption_filler_rate": caption_filler_rate, "caption_view_rate": caption_view_rate})
     start = time.perf_counter()
     generate(out, layout, config, force=force)
     n = sum(1 for p in out.rglob("*.jpg"))
     typer.echo(f"wrote {n} images + reference_captions.parquet to {out} "
-               f"in {time.perf_counter() - start:.1f}s")
+               f"in {time.perf_counter() - start:.1f}s (benchmark version {config.version})")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,5 +1,6 @@
 """The synthetic benchmark: determinism, files, captions, provenance."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -171,3 +172,43 @@ def test_a_failed_generation_leaves_the_previous_benchmark_and_no_temp_folder(tm
         generate(out, "sysu", SynthConfig(**{**TINY, "seed": 9}), force=True)
     assert _files(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]
+
+
+@pytest.mark.parametrize("field, value", [("version", 3), ("view_bias", 1.5), ("feet_crop_rate", -0.1),
+                                          ("caption_omit_rate", 2.0), ("caption_error_rate", -1.0),
+                                          ("caption_filler_rate", 1.01), ("caption_view_rate", 9.0)])
+def test_invalid_version_2_options_are_refused_naming_the_field(tmp_path, field, value):
+    with pytest.raises(ConfigError, match=field):
+        generate(tmp_path / "x", "sysu", SynthConfig(**{field: value}))
+
+
+def test_version_1_refuses_options_only_version_2_has(tmp_path):
+    with pytest.raises(ConfigError, match="caption_omit_rate: only benchmark version 2"):
+        SynthConfig(version=1, caption_omit_rate=0.5).validate()
+    SynthConfig(version=1).validate()     # the version-2 defaults are simply not used
+
+
+def test_version_2_records_every_option_and_version_1_only_its_own(tmp_path):
+    v2 = generate(tmp_path / "v2", "regdb", SynthConfig(**TINY, caption_omit_rate=0.4, views=False))
+    info = json.loads((v2 / "synth.json").read_text())
+    assert info["config"]["version"] == 2 and info["config"]["caption_omit_rate"] == 0.4
+    assert info["config"]["views"] is False
+    assert set(info["config"]) == {f.name for f in dataclasses.fields(SynthConfig)}
+    assert read_metadata(v2 / "reference_captions.parquet")["config"] == info["config"]
+    v1 = generate(tmp_path / "v1", "regdb", SynthConfig(**TINY, version=1))
+    old = json.loads((v1 / "synth.json").read_text())["config"]
+    assert "version" not in old and "caption_omit_rate" not in old and "ir_color_error_rate" in old
+
+
+def test_version_2_llcm_output_passes_check(tmp_path):
+    root = generate(tmp_path / "l", "llcm", SynthConfig(ids=8, images_per_camera=2, height=64, width=32))
+    report = check_dataset("llcm", root)
+    assert report.ok, report.problems
+
+
+def test_versions_share_identities_splits_and_file_names_but_not_pixels_or_captions(tmp_path):
+    a = _files(generate(tmp_path / "a", "sysu", SynthConfig(**TINY, version=1)))
+    b = _files(generate(tmp_path / "b", "sysu", SynthConfig(**TINY, version=2)))
+    assert set(a) == set(b)
+    assert all(a[k] == b[k] for k in a if k.startswith("exp/"))
+    assert sum(a[k] != b[k] for k in a if k.endswith(".jpg")) > 0.5 * sum(k.endswith(".jpg") for k in a)

@@ -1,11 +1,13 @@
-"""Renderers: colour stays in the visible world; shape and pattern reach infrared."""
+"""Renderers: colour stays in the visible world; shape and pattern reach infrared; the view
+(version 2) decides what is drawn."""
 
 import dataclasses
 
 import numpy as np
 
 from vireid.datasets.synth.attributes import sample_identities
-from vireid.datasets.synth.render import camera_style, render_infrared, render_visible
+from vireid.datasets.synth.render import camera_style, person_masks, render_infrared, render_visible
+from vireid.datasets.synth.views import Framing
 
 H, W = 96, 48
 
@@ -57,3 +59,58 @@ def test_rendering_is_a_pure_function_of_its_generator():
 def test_shared_cue_combinations_are_unique_per_identity():
     people = sample_identities(list(range(1, 301)), np.random.default_rng(1))
     assert len({p.shared_cues() for p in people}) == 300
+
+
+# --- benchmark version 2: views and framing ---------------------------------------------
+
+def _masks(person, frame, shot=0):
+    return person_masks(person, H, W, np.random.default_rng(shot), frame)
+
+
+def test_version_1_drawing_is_unchanged_when_no_framing_is_given():
+    person = _person()
+    legacy = render_visible(person, camera_style(1, False, 0), H, W, np.random.default_rng(3))
+    assert np.array_equal(legacy, render_visible(person, camera_style(1, False, 0), H, W,
+                                                 np.random.default_rng(3), None))
+
+
+def test_a_backpack_fills_the_back_view_and_shows_only_straps_from_the_front():
+    person = _person(bag="backpack")
+    back = _masks(person, Framing("back"))[0]["bag"].sum()
+    front = _masks(person, Framing("front"))[0]["bag"].sum()
+    side = _masks(person, Framing("side"))[0]["bag"].sum()
+    assert back > 2.5 * front and side > front, (back, front, side)
+
+
+def test_a_chest_logo_shows_only_from_the_front():
+    person = _person(pattern="chest logo")
+    assert _masks(person, Framing("front"))[1].sum() > 0
+    assert _masks(person, Framing("back"))[1].sum() == 0 and _masks(person, Framing("side"))[1].sum() == 0
+
+
+def test_from_behind_hair_covers_the_head_and_in_profile_the_body_is_narrower():
+    person = _person(hair="short", build="broad")
+    front, back = _masks(person, Framing("front"))[0], _masks(person, Framing("back"))[0]
+    assert (back["head"] & ~back["hair"]).sum() < 0.5 * (front["head"] & ~front["hair"]).sum()
+    side = _masks(person, Framing("side"))[0]
+    assert side["top"].sum() < 0.85 * front["top"].sum()
+
+
+def test_feet_cropped_framing_leaves_the_shoes_out_of_the_picture():
+    for shoes in ("shoes", "boots"):
+        person = _person(shoes=shoes)
+        assert _masks(person, Framing("front"))[0]["shoes"].sum() > 0
+        for view in ("front", "back", "side", None):
+            assert _masks(person, Framing(view, feet_cropped=True))[0]["shoes"].sum() == 0, (shoes, view)
+
+
+def test_views_keep_the_modality_gap_recolouring_changes_only_visible_images():
+    person = _person(top_colour="red", bottom_colour="blue", bag="backpack", bag_colour="green")
+    recoloured = dataclasses.replace(person, top_colour="yellow", bottom_colour="white", bag_colour="black")
+    for view in ("front", "back", "side"):
+        frame = Framing(view)
+        ir = [render_infrared(p, camera_style(3, True, 0), H, W, np.random.default_rng(1), frame)
+              for p in (person, recoloured)]
+        vis = [render_visible(p, camera_style(1, False, 0), H, W, np.random.default_rng(1), frame)
+               for p in (person, recoloured)]
+        assert np.array_equal(*ir) and not np.array_equal(*vis), view

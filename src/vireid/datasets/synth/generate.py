@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -16,9 +15,10 @@ from PIL import Image
 from vireid.atomic import write_json
 from vireid.datasets.synth import layout as layouts
 from vireid.datasets.synth.attributes import Identity, sample_identities
-from vireid.datasets.synth.captions import infrared_caption, visible_caption
+from vireid.datasets.synth.captions import infrared_caption, observed_caption, visible_caption
 from vireid.datasets.synth.config import LAYOUTS, SynthConfig
 from vireid.datasets.synth.render import camera_style, render_infrared, render_visible
+from vireid.datasets.synth.views import Framing, framing
 from vireid.errors import DatasetError
 from vireid.manifests import to_table, write_manifest
 from vireid.tokenizer import token_counts, is_truncated
@@ -119,24 +119,34 @@ def _write_benchmark(out: Path, layout: str, config: SynthConfig) -> None:
         if layout == "llcm":                       # same camera number in both modalities
             stream.append(int(spec.infrared))
         img_rng = np.random.default_rng(stream)
+        frame = image_framing(config, spec)
         render = render_infrared if spec.infrared else render_visible
-        pixels = render(person, style, config.height, config.width, img_rng)
+        pixels = render(person, style, config.height, config.width, img_rng,
+                        None if config.version == 1 else frame)
         _save_jpeg(out / spec.relpath, pixels, config.jpeg_quality)
-        rows.append(_caption_row(layout, spec, person, config, img_rng))
+        rows.append(_caption_row(layout, spec, person, frame, config, img_rng))
 
     counts = token_counts([r["caption"] for r in rows])
     for row, count in zip(rows, counts):
         row["num_tokens"] = count
         row["truncated"] = is_truncated(count)
-    meta = {"config": asdict(config), "layout": layout, "seed": config.seed,
+    meta = {"config": config.metadata(), "layout": layout, "seed": config.seed,
             "vireid_version": _version()}
     write_manifest(to_table(rows, "captions"), out / CAPTIONS_FILE, "captions", metadata=meta)
     write_json(out / CONFIG_FILE, meta)
 
 
-def _caption_row(dataset: str, spec: layouts.ImageSpec, person: Identity, config: SynthConfig,
-                 rng: np.random.Generator) -> dict:
-    if spec.infrared:
+def image_framing(config: SynthConfig, spec: layouts.ImageSpec) -> Framing:
+    """The view and framing of one image of a generated benchmark (version 2; version 1
+    has none). Public so that analyses can group images by view without re-rendering."""
+    return framing(config, spec.pid, spec.camera, spec.infrared, spec.shot)
+
+
+def _caption_row(dataset: str, spec: layouts.ImageSpec, person: Identity, frame: Framing,
+                 config: SynthConfig, rng: np.random.Generator) -> dict:
+    if config.version >= 2:
+        text = observed_caption(person, frame, spec.infrared, config, rng)
+    elif spec.infrared:
         text = infrared_caption(person, rng, config.ir_color_error_rate)
     else:
         text = visible_caption(person, rng)

@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from vireid.datasets.synth.attributes import COLOURS, HAIR_COLOURS, SKIN_TONES, Identity
+from vireid.datasets.synth.views import Framing
 
 _BUILD_HALF_WIDTH = {"slim": 0.092, "average": 0.118, "broad": 0.148}
 _HEIGHT_FRACTION = {"short": 0.78, "medium": 0.86, "tall": 0.94}
@@ -53,16 +54,27 @@ def camera_style(camera: int, infrared: bool, seed: int) -> CameraStyle:
                        blur=float(rng.uniform(0.3, 0.6)), noise=0.02)
 
 
-def person_masks(person: Identity, height: int, width: int,
-                 rng: np.random.Generator) -> tuple[dict[str, np.ndarray], np.ndarray]:
+# Feet-cropped framing: the person is drawn this much larger and placed so that the frame's
+# bottom edge cuts the shins (at this fraction of the body height), above any shoe or boot.
+_CROP_ZOOM = 1.25
+_CROP_BOTTOM = 0.82
+
+
+def person_masks(person: Identity, height: int, width: int, rng: np.random.Generator,
+                 frame: Framing | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Boolean part masks and the top's pattern mask for one posed instance of ``person``.
 
     Pose jitter (scale, position, stride, mirroring) is drawn from ``rng``; the attributes
-    fix the proportions.
+    fix the proportions. ``frame`` (benchmark version 2) turns the person to a view and may
+    crop the feet; without it (version 1) the person faces the camera, drawn exactly as
+    version 1 always has, random draws included.
     """
     frac = _HEIGHT_FRACTION[person.height] * rng.uniform(0.95, 1.03)
     unit = frac * height
     y0 = (height - unit) * rng.uniform(0.2, 0.8)
+    if frame is not None and frame.feet_cropped:
+        unit = frac * _CROP_ZOOM * height
+        y0 = height - _CROP_BOTTOM * unit
     cx = width / 2 + rng.normal(0.0, 0.05 * width)
     side = person.bag_side * (1 if rng.random() < 0.5 else -1)
     stride = rng.uniform(-1.0, 1.0)
@@ -145,7 +157,104 @@ def person_masks(person: Identity, height: int, width: int,
         pattern = (au < 0.05) & (v >= 0.22) & (v < 0.33)
     else:
         pattern = np.zeros_like(head)
+    if frame is not None and frame.view == "front":
+        _turn_front(m, person, au, v, bw)
+    elif frame is not None and frame.view == "back":
+        pattern = _turn_back(m, person, au, v, bw, pattern)
+    elif frame is not None and frame.view == "side":
+        pattern = _turn_side(m, person, u, v, bw, side, stride, pattern)
     return m, pattern & m["top"]
+
+
+def _turn_front(m: dict[str, np.ndarray], person: Identity, au: np.ndarray, v: np.ndarray,
+                bw: float) -> None:
+    """Facing the camera: a backpack shows only as two shoulder straps."""
+    if person.bag == "backpack":
+        m["bag"] = (np.abs(au - bw * 0.55) < 0.012) & (v >= 0.16) & (v < 0.40)
+
+
+def _turn_back(m: dict[str, np.ndarray], person: Identity, au: np.ndarray, v: np.ndarray,
+               bw: float, pattern: np.ndarray) -> np.ndarray:
+    """Seen from behind: hair covers the head, a backpack covers the upper back, the chest
+    logo and a shoulder bag (carried in front) are hidden. Returns the top's pattern."""
+    head = m["head"]
+    if person.hair == "short":
+        m["hair"] = head & (v < 0.12)
+    elif person.hair == "medium":
+        m["hair"] = head | ((au < 0.06) & (v >= 0.06) & (v < 0.16))
+    else:
+        m["hair"] = head | ((au < 0.08) & (v >= 0.06) & (v < 0.31))
+    if person.bag == "backpack":
+        m["bag"] = (au < bw * 0.85) & (v >= 0.18) & (v < 0.45)
+    elif person.bag == "shoulder bag":
+        m["bag"] = np.zeros_like(head)
+    if person.pattern == "chest logo":
+        return np.zeros_like(head)
+    return pattern
+
+
+def _segment(x: np.ndarray, y: np.ndarray, a: tuple[float, float], b: tuple[float, float]) -> np.ndarray:
+    """Distance of every pixel (x, y) from the segment a-b (a bag strap)."""
+    ax, ay = a
+    dx, dy = b[0] - ax, b[1] - ay
+    t = np.clip(((x - ax) * dx + (y - ay) * dy) / (dx * dx + dy * dy), 0, 1)
+    return np.hypot(x - (ax + t * dx), y - (ay + t * dy))
+
+
+def _turn_side(m: dict[str, np.ndarray], person: Identity, u: np.ndarray, v: np.ndarray,
+               bw: float, facing: int, stride: float, pattern: np.ndarray) -> np.ndarray:
+    """In profile: a narrower body (depth, not build width), legs in step, one arm in
+    front, hair on the back of the head, a backpack behind the back. The chest logo faces
+    away from the camera. Returns the top's pattern."""
+    fu = u * facing            # > 0 in front of the person
+    au = np.abs(u)
+    depth = bw * 0.7 + 0.02    # body depth varies less with build than width does
+    scale = bw / 0.118
+    torso_half = depth - 0.02 * np.clip((v - 0.15) / 0.37, 0, 1)
+    m["top"] = (au < torso_half) & (v >= 0.155) & (v < 0.53)
+    arm = (fu >= depth - 0.03) & (fu < depth + 0.02) & (v >= 0.165) & (v < 0.52)
+    m["arms_skin"] = arm
+    m["sleeves"] = arm & (v < (0.30 if person.sleeves == "short" else 0.49))
+
+    leg_half = 0.043 * scale
+    step = stride * 0.06 * np.clip((v - 0.52) / 0.42, 0, 1)
+    legs = ((np.abs(u - step) < leg_half) | (np.abs(u + step) < leg_half)) & (v >= 0.52) & (v < 0.95)
+    hips = (au < depth * 0.95) & (v >= 0.5) & (v < 0.58)
+    m["legs_skin"] = legs
+    if person.bottom == "trousers":
+        m["bottom"] = hips | legs
+    elif person.bottom == "shorts":
+        m["bottom"] = hips | (legs & (v < 0.68))
+    else:
+        m["bottom"] = (au < depth * 0.9 + (v - 0.5) * 0.42) & (v >= 0.5) & (v < 0.73)
+    shoe_top = 0.83 if person.shoes == "boots" else 0.935
+    toe = 0.015 * facing
+    feet = ((np.abs(u - stride * 0.06 - toe) < leg_half + 0.015)
+            | (np.abs(u + stride * 0.06 - toe) < leg_half + 0.015))
+    m["shoes"] = feet & (v >= shoe_top) & (v < 0.995)
+
+    cap = (u / 0.066) ** 2 + ((v - 0.068) / 0.076) ** 2 <= 1.0
+    hair = cap & ((v < 0.05) | (fu < 0.0))
+    if person.hair == "short":
+        hair &= v < 0.1
+    elif person.hair == "long":
+        hair |= (fu > -0.07) & (fu < -0.01) & (v >= 0.06) & (v < 0.31)
+    m["hair"] = hair
+
+    if person.bag == "backpack":
+        m["bag"] = (fu < -depth + 0.02) & (fu >= -depth - 0.07) & (v >= 0.17) & (v < 0.44)
+    elif person.bag == "shoulder bag":
+        strap = _segment(fu, v, (-depth * 0.5, 0.16), (0.02, 0.46)) < 0.012
+        box = (fu >= -0.02) & (fu < 0.07) & (v >= 0.45) & (v < 0.57)
+        m["bag"] = strap | box
+    elif person.bag == "handbag":
+        box = (fu >= depth - 0.02) & (fu < depth + 0.06) & (v >= 0.52) & (v < 0.61)
+        handle = (np.abs(fu - depth - 0.02) < 0.03) & (np.abs(fu - depth - 0.02) > 0.015) \
+            & (v >= 0.48) & (v < 0.52)
+        m["bag"] = box | handle
+    if person.pattern == "chest logo":
+        return np.zeros_like(cap)
+    return pattern
 
 
 def _clutter(canvas: np.ndarray, rng: np.random.Generator, values: np.ndarray) -> None:
@@ -192,9 +301,9 @@ def _finish(img: np.ndarray, style: CameraStyle, rng: np.random.Generator) -> np
 
 
 def render_visible(person: Identity, style: CameraStyle, height: int, width: int,
-                   rng: np.random.Generator) -> np.ndarray:
+                   rng: np.random.Generator, frame: Framing | None = None) -> np.ndarray:
     """An RGB uint8 image [H, W, 3]: attribute colours under the camera's illumination."""
-    masks, pattern = person_masks(person, height, width, rng)
+    masks, pattern = person_masks(person, height, width, rng, frame)
     canvas = _background(style, height, width, rng)
     skin = np.asarray(SKIN_TONES[person.skin_tone], np.float32) / 255.0
     top = _rgb(person.top_colour, rng)
@@ -211,12 +320,12 @@ def render_visible(person: Identity, style: CameraStyle, height: int, width: int
 
 
 def render_infrared(person: Identity, style: CameraStyle, height: int, width: int,
-                    rng: np.random.Generator) -> np.ndarray:
+                    rng: np.random.Generator, frame: Framing | None = None) -> np.ndarray:
     """A grey uint8 image [H, W, 3] (three equal channels, as SYSU-MM01 stores infrared).
 
     Brightness comes from the per-garment thermal values, never from colour.
     """
-    masks, pattern = person_masks(person, height, width, rng)
+    masks, pattern = person_masks(person, height, width, rng, frame)
     canvas = _background(style, height, width, rng)[..., :1].copy()
 
     def level(x: float) -> np.ndarray:
