@@ -85,3 +85,13 @@ def index_metadata(table: pa.Table, *, dataset: str, root: str | Path, trial: in
         "held_out_val_ids": sorted({p for p, s in zip(table.column("pid").to_pylist(), splits) if s == "val"}),
         "vireid_version": __version__,
     }
+
+
+def index_fingerprint(table) -> str:
+    """What downstream stages depend on: every row's id, split, label, modality, pid, camera.
+
+    The one fingerprint of an image index: the pipeline's cache keys and the trainer's
+    checkpoint fingerprints both use it, so they agree on when an index has changed.
+    """
+    cols = [table.column(c).to_pylist() for c in ("image_id", "split", "label", "modality", "pid", "camera")]
+    return hash_strings("|".join(map(str, row)) for row in zip(*cols))

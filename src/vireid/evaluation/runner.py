@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from vireid.datasets.registry import DATASETS
 from vireid.errors import VireidError
 from vireid.evaluation.chance import chance_level
 from vireid.evaluation.llcm import llcm_gallery, llcm_query
@@ -28,7 +29,6 @@ from vireid.evaluation.sets import EvalSet
 from vireid.evaluation.store import FeatureTable
 from vireid.evaluation.sysu import sysu_gallery, sysu_query
 
-DATASETS = ("sysu", "regdb", "llcm")
 SUMMARY_KEYS = ("R1", "R5", "R10", "R20", "mAP", "mINP")
 
 FeatureSource = FeatureTable | Callable[[list[str], list[str]], np.ndarray]

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from vireid.config import to_dict
-from vireid.manifests.schema import MODALITIES
+from vireid.manifests.schema import MODALITIES, MODALITY_INDEX
 from vireid.models.adaptation import resize_pos_embed, set_layer4_stride1
 from vireid.models.clip_backbone import create_clip
 from vireid.models.config import ModelConfig, pixel_stats
@@ -102,11 +102,12 @@ class ReIDModel(nn.Module):
     def forward(self, visible: torch.Tensor | None = None, infrared: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """All outputs (module docstring) for the rows [visible; infrared]; either may be None."""
         maps, modality = [], []
-        for index, (name, images) in enumerate(zip(MODALITIES, (visible, infrared))):
+        for name, images in zip(MODALITIES, (visible, infrared)):
             if images is None:
                 continue
             maps.append(self._stem(images, name))
-            modality.append(torch.full((images.shape[0],), index, dtype=torch.long, device=images.device))
+            modality.append(torch.full((images.shape[0],), MODALITY_INDEX[name], dtype=torch.long,
+                                       device=images.device))
         if not maps:
             raise ValueError("ReIDModel.forward: give visible and/or infrared images")
         out = self._trunk(torch.cat(maps))

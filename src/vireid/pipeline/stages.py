@@ -18,7 +18,7 @@ from typing import Any
 from vireid import __version__
 from vireid.atomic import copy_atomic
 from vireid.errors import VireidError
-from vireid.fingerprint import hash_file, hash_strings
+from vireid.fingerprint import hash_file
 from vireid.manifests import read_manifest, write_manifest
 from vireid.pipeline.cache import run_stage
 from vireid.pipeline.layout import RunLayout
@@ -27,17 +27,12 @@ Echo = Callable[[str], None]
 REFERENCE = "reference"  # caption source: the synthetic benchmark's reference manifest
 
 
-def index_fingerprint(table) -> str:
-    """What downstream stages depend on: every row's id, split, label and modality."""
-    cols = [table.column(c).to_pylist() for c in ("image_id", "split", "label", "modality", "pid", "camera")]
-    return hash_strings("|".join(map(str, row)) for row in zip(*cols))
-
-
 def index_stage(run: RunLayout, dataset: str, root: Path, *, trial: int | None = None,
                 val_ids: int | None = None, seed: int = 0, force: bool = False,
                 echo: Echo = print) -> str:
     """Scan the dataset (cheap: file names only) and rewrite the index only when it changed."""
     from vireid.datasets import build_index, index_metadata
+    from vireid.datasets.index import index_fingerprint
 
     table = build_index(dataset, root, trial=trial, val_ids=val_ids, seed=seed)
     fingerprint = index_fingerprint(table)

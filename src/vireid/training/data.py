@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from vireid.errors import ConfigError, ManifestError, VireidError
-from vireid.fingerprint import hash_file, hash_strings
+from vireid.fingerprint import hash_file
 from vireid.manifests import read_manifest
 
 DEFAULT_TEMPLATE = "a photo of a person"
@@ -84,18 +84,18 @@ def caption_paths(cfg: DataConfig) -> list[Path]:
 
 def load_index(cfg: DataConfig, seed: int) -> tuple[pa.Table, str]:
     """The image index and its fingerprint: read from ``cfg.index`` or built from the root."""
+    from vireid.datasets.index import index_fingerprint
+
     if cfg.index:
         table = read_manifest(cfg.index, "image-index")
-        return table, hash_file(cfg.index)
+        return table, index_fingerprint(table)
     if not cfg.root:
         raise ConfigError("data: give an image index (--index FILE) or a dataset folder (--root DIR)")
     from vireid.datasets import build_index
 
     table = build_index(cfg.dataset, cfg.root, trial=cfg.trial or None,
                         val_ids=cfg.val_ids, seed=seed)
-    return table, hash_strings(table.column("image_id").to_pylist()
-                               + [str(v) for v in table.column("split").to_pylist()]
-                               + [str(v) for v in table.column("label").to_pylist()])
+    return table, index_fingerprint(table)
 
 
 def _load_captions(paths: Sequence[Path]) -> tuple[dict[str, str], dict[str, str]]:

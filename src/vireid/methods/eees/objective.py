@@ -22,12 +22,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from vireid.errors import VireidError
+from vireid.manifests.schema import MODALITY_INDEX
 from vireid.losses import cmsp_loss, contrastive_loss, cvsc_fuse, cvsc_partners, id_loss, kd_loss, prompt_ce_loss, wrt_loss
 from vireid.methods.base import LossResult, Objective, TrainBatch
 from vireid.methods.eees.config import EEESConfig
 
-VISIBLE = 0
-INFRARED = 1
+VISIBLE = MODALITY_INDEX["visible"]
+INFRARED = MODALITY_INDEX["infrared"]
 
 
 class EEESObjective(Objective):
