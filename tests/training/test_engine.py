@@ -91,3 +91,14 @@ def test_non_finite_values_stop_training_and_keep_the_last_good_checkpoint(
     assert state["epoch"] == 1
     assert all(torch.isfinite(v).all() for v in state["model"].values() if v.is_floating_point())
     assert [r["epoch"] for r in read_jsonl(run / "logs" / "train.jsonl")] == [1]
+
+
+def test_a_nan_learning_rate_never_writes_or_calls_good_a_checkpoint_with_nan_weights(tiny_config, tmp_path):
+    # issue 18 item 4: the loss of the first step is finite, the weights after it are not
+    run = tmp_path / "run"
+    with pytest.raises(NonFiniteLossError) as err:
+        train(tiny_config("tiny-baseline", "optim.lr_visual=nan", epochs=2, batches=1), run)
+    message = str(err.value)
+    assert "not finite" in message and "no checkpoint with finite weights was written" in message
+    assert "last good checkpoint" not in message
+    assert not (run / "checkpoints" / "last.pt").exists() and not (run / "checkpoints" / "best.pt").exists()
