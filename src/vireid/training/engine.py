@@ -48,6 +48,7 @@ from vireid.training.data import TrainData, load_train_data
 from vireid.training.loader import BatchPrefetcher
 from vireid.training.optim import build_optimizer, build_scheduler
 from vireid.training.runtime import default_cache_dir, make_accelerator, seed_everything
+from vireid.progress import Ticker, interactive
 from vireid.training.run_dir import RunDir
 from vireid.training.sampler import CrossModalitySampler
 from vireid.training.stages import run_stages
@@ -209,7 +210,7 @@ class Trainer:
             return StageContext(model=self.model, num_classes=self.data.num_classes, labels=self.labels,
                                 modalities=self.modalities, captions=captions, device=self.device,
                                 seed=cfg.run.seed, autocast=self.acc.autocast, image_features=image_features,
-                                log=self._log, progress=cfg.run.progress and self.is_main,
+                                log=self._log, progress=cfg.run.progress and self.is_main and interactive(),
                                 save_progress=save_progress, load_progress=load_progress,
                                 run_dir=self.run_dir)
 
@@ -326,8 +327,12 @@ class Trainer:
         sums: dict[str, float] = {}
         steps = 0
         start = time.perf_counter()
-        bar = tqdm(loader, total=len(self.sampler), desc=f"epoch {epoch + 1}/{self.cfg.optim.epochs}",
-                   unit="batch", leave=False, disable=not (self.cfg.run.progress and self.is_main))
+        show = self.cfg.run.progress and self.is_main
+        desc = f"epoch {epoch + 1}/{self.cfg.optim.epochs}"
+        # A bar only on a terminal; into a log file a line at most every LOG_EVERY_S seconds.
+        bar = tqdm(loader, total=len(self.sampler), desc=desc, unit="batch", leave=False,
+                   disable=not (show and interactive()))
+        ticker = Ticker(desc, len(self.sampler), "batch", enabled=show and not interactive())
         pending = None
 
         def account(item) -> None:
@@ -337,8 +342,10 @@ class Trainer:
                 sums[k] = sums.get(k, 0.0) + v
             steps += 1
             elapsed = time.perf_counter() - start
-            bar.set_postfix(img_s=f"{steps * self.sampler.images_per_batch / elapsed:.0f}",
-                            **{k: f"{v:.3f}" for k, v in terms.items()})
+            postfix = {"img_s": f"{steps * self.sampler.images_per_batch / elapsed:.0f}",
+                       **{k: f"{v:.3f}" for k, v in terms.items()}}
+            bar.set_postfix(**postfix)
+            ticker.update(**postfix)
 
         for step, loaded in enumerate(bar):
             names, values = self._step(loaded, epoch, step)
