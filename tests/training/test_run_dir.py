@@ -122,3 +122,14 @@ def test_ctrl_c_prints_the_real_resume_command(monkeypatch, capsys, common, tmp_
     assert f"--out {out} --resume auto" in err
     assert not (out / LOCK_NAME).exists()
     errors.set_resume_hint(None)
+
+
+def test_train_into_a_folder_in_use_is_refused_before_any_work(monkeypatch, capsys, common, tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / LOCK_NAME).write_text(json.dumps({"pid": os.getppid(), "host": socket.gethostname(),
+                                             "started": "2026-01-01T00:00:00Z"}))
+    code, _, err = run_cli(monkeypatch, capsys, *common, "--epochs", "1", "--out", out)
+    assert code == 2 and err.count("\n") == 1
+    assert f"error: {out}: in use by another run (pid {os.getppid()} on {socket.gethostname()}" in err
+    assert sorted(p.name for p in out.iterdir()) == [LOCK_NAME]

@@ -18,7 +18,9 @@ TRAIN_HELP = (
     "--set optim.lr_visual=1e-4 --set augment.erasing=0.5.\n\n"
     "Several GPUs: the same flags under 'accelerate launch --multi_gpu -m vireid train ...' or "
     "'torchrun --nproc_per_node N -m vireid train ...'.\n\n"
-    "Outputs in --out: checkpoints/{last,best,epoch_N}.pt, logs/ and config.json."
+    "Outputs in --out: checkpoints/{last,best,epoch_N}.pt, logs/ and config.json. One run owns "
+    "the folder at a time; a folder that holds a run is continued with --resume auto or "
+    "replaced with --force (the old run is deleted only after the new one finished)."
 )
 
 

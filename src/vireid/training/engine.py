@@ -421,6 +421,8 @@ class Trainer:
                 if self.is_main and self.resume_path is not None:
                     _say(f"resumed {self.resume_path} after epoch {self.start_epoch} of "
                          f"{self.cfg.optim.epochs}")
+                elif self.is_main and self.owner.resume:
+                    _say(f"no checkpoint to resume in {self.ckpt_dir}; starting a new run")
                 result = self._fit()
         except BaseException:
             self.owner.abandon()
@@ -433,7 +435,11 @@ class Trainer:
         best = self.ckpt_dir / "best.pt"
         history = list(state.get("history", []))
         metrics = dict(state.get("metrics") or (history[-1] if history else {}))
-        return TrainResult(self.run_dir, self.resume_path, best if best.is_file() else None, history,
+        run_dir = self.run_dir
+        if self.resume_path.parent.name == "checkpoints" and self.resume_path.parent != self.ckpt_dir:
+            run_dir = self.resume_path.parent.parent  # a checkpoint of another run folder
+            best = run_dir / "checkpoints" / "best.pt"
+        return TrainResult(run_dir, self.resume_path, best if best.is_file() else None, history,
                            {k: v for k, v in metrics.items() if isinstance(v, (int, float))},
                            is_main=self.is_main, already_trained=int(state.get("epoch", 0)))
 

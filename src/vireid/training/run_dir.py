@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from vireid.atomic import remove_stale_temps
 from vireid.errors import VireidError
 
 LOCK_NAME = ".vireid-run.lock"
@@ -144,6 +145,10 @@ class RunDir:
                               "that --resume would continue")
         self.lock.acquire()
         try:
+            for target in (self.path / "checkpoints" / "last.pt", self.path / "checkpoints" / "best.pt",
+                           self.path / "config.json"):  # temporary files of a killed writer
+                if target.parent.is_dir():
+                    remove_stale_temps(target)
             aside = self.path / REPLACED_NAME
             if aside.exists():
                 raise RunDirError(f"{aside}: holds the run a killed --force run was replacing; move "
