@@ -17,7 +17,7 @@ from typing import Any
 
 from vireid import __version__
 from vireid.atomic import copy_atomic
-from vireid.errors import VireidError
+from vireid.errors import VireidError, set_resume_hint
 from vireid.fingerprint import hash_file, hash_strings
 from vireid.manifests import read_manifest, write_manifest
 from vireid.pipeline.cache import run_stage
@@ -120,11 +120,14 @@ def train_stage(run: RunLayout, preset: str, dataset: str, root: Path, *, method
             shutil.rmtree(staging, ignore_errors=True)  # a killed earlier attempt (we hold the lock)
             if (out / "stages").is_dir():  # preparatory stage outputs, reused by fingerprint
                 shutil.copytree(out / "stages", staging / "stages")
+            set_resume_hint(f"the previous model in {out} is kept; re-run the same command to train again")
             try:
                 train(cfg, staging)
             except BaseException:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise
+            finally:
+                set_resume_hint(None)
             swap_in(staging, out)
 
     run_stage(f"train-{name}", run.stamps, inputs, [run.last_checkpoint(name)], fit, force=force, echo=echo)
