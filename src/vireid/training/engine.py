@@ -12,6 +12,7 @@ Run directory::
     <out>/checkpoints/epoch_N.pt           every run.checkpoint_every epochs
     <out>/logs/{train.csv,train.jsonl,tb/,loss_curve.png}  (+ stage_<name>.jsonl per stage)
     <out>/stages/<name>.pt                 preparatory stage outputs (cached by fingerprint)
+    <out>/.vireid-run.lock                 the owning run while it runs (training.run_dir)
 
 Exact resume: batches depend only on (seed, epoch), augmentation and CVSC partner draws on
 generators seeded per (seed, epoch, step, stream), and the checkpoint holds model, optimiser,
