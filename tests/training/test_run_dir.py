@@ -133,3 +133,33 @@ def test_train_into_a_folder_in_use_is_refused_before_any_work(monkeypatch, caps
     assert code == 2 and err.count("\n") == 1
     assert f"error: {out}: in use by another run (pid {os.getppid()} on {socket.gethostname()}" in err
     assert sorted(p.name for p in out.iterdir()) == [LOCK_NAME]
+
+
+def test_a_second_training_while_another_process_owns_the_folder_is_refused(monkeypatch, capsys, common,
+                                                                              tmp_path):
+    import time
+    from pathlib import Path
+
+    import vireid
+
+    out = tmp_path / "run"
+    src = str(Path(vireid.__file__).resolve().parents[1])
+    owner = subprocess.Popen([sys.executable, "-c",
+                              "import sys, time; sys.path.insert(0, sys.argv[1]);"
+                              "from vireid.training.run_dir import RunLock; RunLock(sys.argv[2]).acquire();"
+                              "time.sleep(120)", src, str(out)])
+    try:
+        for _ in range(300):
+            if (out / LOCK_NAME).exists() and (out / LOCK_NAME).read_text():
+                break
+            time.sleep(0.1)
+        code, _, err = run_cli(monkeypatch, capsys, *common, "--epochs", "1", "--out", out)
+        assert code == 2 and f"in use by another run (pid {owner.pid}" in err
+        assert not (out / "checkpoints").exists()
+    finally:
+        owner.kill()
+        owner.wait()
+    # the owner was killed: its stale lock is taken over and the run proceeds
+    code, _, err = run_cli(monkeypatch, capsys, *common, "--epochs", "1", "--out", out)
+    assert code == 0, err
+    assert "taking over the lock" in err and not (out / LOCK_NAME).exists()
