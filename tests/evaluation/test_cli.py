@@ -123,3 +123,73 @@ def test_flip_mode_and_interpolation_are_used_and_recorded(monkeypatch, capsys, 
 def test_user_errors_are_one_line_and_exit_2(monkeypatch, capsys, tiny_sysu_root, args, message):
     code, _, err = run_cli(monkeypatch, capsys, "--root", tiny_sysu_root, *args)
     assert code == 2 and message in err and "Traceback" not in err
+
+
+def _regdb_checkpoint(monkeypatch, tmp_path, trained_trial):
+    ckpt = _fake_checkpoint(monkeypatch, tmp_path)
+    store = sys.modules["vireid.models.store"]
+    store.load_checkpoint = lambda path, map_location="cpu": {
+        "version": 2, "epoch": 3, "train_config": {"data": {"dataset": "regdb", "trial": trained_trial}}}
+    return ckpt
+
+
+def test_a_regdb_model_of_another_trial_is_refused_unless_allowed(monkeypatch, capsys, tiny_regdb_root,
+                                                                   tmp_path):
+    ckpt = _regdb_checkpoint(monkeypatch, tmp_path, trained_trial=1)
+    common = ("--dataset", "regdb", "--root", tiny_regdb_root, "--trial", 2, "--checkpoint", ckpt,
+              "--workers", 0, "--out", tmp_path / "o")
+    code, _, err = run_cli(monkeypatch, capsys, *common)
+    assert code == 2 and err.count("error:") == 1 and "trained on RegDB trial 1" in err
+    assert "--allow-other-trial" in err
+    code, _, err = run_cli(monkeypatch, capsys, *common, "--allow-other-trial")
+    assert code == 0, err
+    assert "warning:" in err and "trained on RegDB trial 1, evaluated on trial 2" in err
+    assert (tmp_path / "o" / "results.json").is_file()
+
+
+def test_unwritable_outputs_fail_before_any_extraction(monkeypatch, capsys, tiny_regdb_root, tmp_path):
+    ckpt = _fake_checkpoint(monkeypatch, tmp_path)
+    extracted = []
+    import vireid.evaluation.checkpoint as evalckpt
+    monkeypatch.setattr(evalckpt, "extract_table", lambda *a, **k: extracted.append(1))
+    common = ("--dataset", "regdb", "--root", tiny_regdb_root, "--trial", 1, "--checkpoint", ckpt)
+    (tmp_path / "dir").mkdir()
+    code, _, err = run_cli(monkeypatch, capsys, *common, "--save-features", tmp_path / "dir",
+                           "--out", tmp_path / "o")
+    assert code == 2 and "--save-features is a folder" in err
+    (tmp_path / "file").write_text("x")
+    code, _, err = run_cli(monkeypatch, capsys, *common, "--out", tmp_path / "file")
+    assert code == 2 and "--out is a file" in err and "Traceback" not in err
+    assert extracted == []
+
+
+def _write_npz(path, features, meta='{"format": "vireid-features", "version": 1}', n=2):
+    np.savez(path, paths=np.array([f"a{i}.jpg" for i in range(n)]), modalities=np.array(["visible"] * n),
+             features=features, meta=np.array(meta))
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: p.write_bytes(b""), "unreadable features file"),
+    (lambda p: _write_npz(p, np.ones((2, 3), np.float32), meta="[1, 2]"), "meta is a JSON list"),
+    (lambda p: _write_npz(p, np.ones((2, 3), np.complex64)), "must be real numbers"),
+    (lambda p: _write_npz(p, np.zeros((2, 3), np.float32)), "2 of 2 feature row(s) are all zero"),
+    (lambda p: _write_npz(p, np.full((2, 3), np.nan, np.float32)), "hold NaN or inf"),
+])
+def test_bad_feature_files_are_one_line_errors(monkeypatch, capsys, tiny_sysu_root, tmp_path, make, message):
+    path = tmp_path / "f.npz"
+    make(path)
+    code, out, err = run_cli(monkeypatch, capsys, "--dataset", "sysu", "--root", tiny_sysu_root,
+                             "--features", path, "--out", tmp_path / "o")
+    assert code == 2 and message in err and err.count("\n") == 1, err
+    assert "Aborted" not in out + err and "Traceback" not in err
+
+
+def test_max_rank_is_capped_at_the_gallery_size(monkeypatch, capsys, tiny_regdb_root, tmp_path):
+    ckpt = _fake_checkpoint(monkeypatch, tmp_path)
+    code, _, err = run_cli(monkeypatch, capsys, "--dataset", "regdb", "--root", tiny_regdb_root, "--trial", 1,
+                           "--checkpoint", ckpt, "--workers", 0, "--out", tmp_path / "o", "--max-rank", 500)
+    assert code == 0, err
+    assert "capped at 12" in err
+    record = json.loads((tmp_path / "o" / "results.json").read_text())
+    assert record["results"]["max_rank"] == 12
+    assert len(record["results"]["settings"]["vis2ir"]["cmc_mean"]) == 12

@@ -142,3 +142,31 @@ def test_pixel_statistics_come_from_the_model(pair):
     raw = torch.from_numpy(np.asarray(Image.open(root / a), dtype=np.float32) / 255).permute(2, 0, 1)
     expected = (raw - torch.tensor([0.1, 0.2, 0.3]).view(3, 1, 1)) / torch.tensor([0.5, 0.6, 0.7]).view(3, 1, 1)
     torch.testing.assert_close(model.seen[0], expected)
+
+
+def test_a_bad_image_read_by_a_worker_is_one_line_naming_it(tiny_sysu_root, images, tmp_path):
+    # issue 18 item 14: no page of DataLoader worker traceback
+    import shutil
+
+    paths, modalities = images
+    root = tmp_path / "root"
+    shutil.copytree(tiny_sysu_root, root)
+    (root / paths[2]).write_bytes(b"not an image")
+    with pytest.raises(VireidError) as err:
+        extract_features(FakeEncoder(), root, paths, modalities, flip=False, batch_size=2, num_workers=1,
+                         progress=False)
+    message = str(err.value)
+    assert "\n" not in message and paths[2] in message and "Traceback" not in message
+
+
+def test_extraction_without_a_terminal_prints_plain_lines_not_bars(tiny_sysu_root, images, capsys, monkeypatch):
+    # issue 18 item 17: periodic lines (every 0 s here), no carriage returns
+    import vireid.progress as progress
+
+    monkeypatch.setattr(progress, "LOG_EVERY_S", 0.0)
+    monkeypatch.setattr("vireid.evaluation.features.Ticker",
+                        lambda *a, **k: progress.Ticker(*a, **{**k, "every": 0.0}))
+    paths, modalities = images
+    extract_features(FakeEncoder(), tiny_sysu_root, paths, modalities, flip=False, batch_size=2)
+    err = capsys.readouterr().err
+    assert "\r" not in err and "extracting features: 9/9 img" in err

@@ -79,3 +79,28 @@ def test_regdb_trains_one_model_per_trial(monkeypatch, capsys, synth_regdb_root,
     assert code == 0, err
     info = (tmp_path / "t2" / "config.json").read_text()
     assert '"trial": 2' in info
+
+
+def test_training_into_a_log_file_writes_no_progress_bars(synth_sysu_root, train_cache_dir, tmp_path):
+    # issue 18 item 17: under nohup / a redirect, about one line per epoch, no carriage returns
+    import os
+    import subprocess
+    from pathlib import Path
+
+    import vireid
+
+    src = str(Path(vireid.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", ""),
+           "HF_HUB_OFFLINE": "1"}
+    log = tmp_path / "train.log"
+    with open(log, "w") as fh:
+        proc = subprocess.run(
+            [sys.executable, "-m", "vireid", "train", "--preset", "tiny-baseline", "--root", str(synth_sysu_root),
+             "--dataset", "sysu", "--cache-dir", str(tmp_path / "cache"), "--set", "sampler.max_batches=2",
+             "--epochs", "2", "--workers", "1", "--out", str(tmp_path / "run")],
+            stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, timeout=600)
+    text = log.read_text()
+    assert proc.returncode == 0, text
+    assert "\r" not in text and "\x1b[" not in text
+    assert [ln.split(":")[0] for ln in text.splitlines() if ln.startswith("epoch ")] == ["epoch 1", "epoch 2"]
+    assert len(text.splitlines()) <= 10, text

@@ -102,12 +102,34 @@ def test_resuming_a_layout_1_checkpoint_is_refused_with_the_version(tiny_config,
         train(tiny_config("tiny-baseline", epochs=2, batches=1), run, resume="auto")
 
 
-def test_a_cached_stage_is_reused_and_the_run_continues_identically(tiny_config, tmp_path):
+def test_a_cached_stage_is_reused_and_the_run_continues_identically(tiny_config, tmp_path, monkeypatch):
+    import shutil
+
+    from vireid.methods.eees.prompts import PromptStage
+
     first = train(tiny_config("tiny-ise", "eees.prompt.epochs=1", batches=1), tmp_path / "run")
-    stage_file = tmp_path / "run" / "stages" / "prompts.pt"
-    assert stage_file.is_file() and not (tmp_path / "run" / "stages" / "prompts.progress.pt").exists()
-    again = train(tiny_config("tiny-ise", "eees.prompt.epochs=1", batches=1), tmp_path / "run")
+    stages = tmp_path / "run" / "stages"
+    assert (stages / "prompts.pt").is_file() and not (stages / "prompts.progress.pt").exists()
+    shutil.copytree(stages, tmp_path / "again" / "stages")  # what the pipeline's staging does
+
+    def must_not_run(self, context, previous):
+        raise AssertionError("the cached stage output should have been reused")
+
+    monkeypatch.setattr(PromptStage, "run", must_not_run)
+    again = train(tiny_config("tiny-ise", "eees.prompt.epochs=1", batches=1), tmp_path / "again")
     assert [r["loss/total"] for r in first.history] == [r["loss/total"] for r in again.history]
+    monkeypatch.undo()
     changed = train(tiny_config("tiny-ise", "eees.prompt.epochs=2", batches=1), tmp_path / "other")
     assert len(read_jsonl(tmp_path / "other" / "logs" / "stage_prompts.jsonl")) == 2
     assert changed.history[0]["loss/total"] != first.history[0]["loss/total"]
+
+
+def test_a_nan_learning_rate_never_writes_or_calls_good_a_checkpoint_with_nan_weights(tiny_config, tmp_path):
+    # issue 18 item 4: the loss of the first step is finite, the weights after it are not
+    run = tmp_path / "run"
+    with pytest.raises(NonFiniteLossError) as err:
+        train(tiny_config("tiny-baseline", "optim.lr_visual=nan", epochs=2, batches=1), run)
+    message = str(err.value)
+    assert "not finite" in message and "no checkpoint with finite weights was written" in message
+    assert "last good checkpoint" not in message
+    assert not (run / "checkpoints" / "last.pt").exists() and not (run / "checkpoints" / "best.pt").exists()

@@ -7,6 +7,7 @@ package: evaluation needs nothing of training but the checkpoint file.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,8 @@ def check_trained_trial(meta: dict[str, Any], dataset: str, regdb_trial: int | N
     if dataset == "regdb" and trained.get("dataset") == "regdb" and trained.get("trial") not in (None, regdb_trial):
         raise EvaluationError(f"{meta.get('checkpoint')}: trained on RegDB trial {trained['trial']}, evaluated "
                               f"on trial {regdb_trial}: that trial's test identities include this model's "
-                              f"training identities. Evaluate with --trial {trained['trial']}")
+                              f"training identities. Evaluate with --trial {trained['trial']} (or "
+                              f"--allow-other-trial to evaluate anyway)")
 
 
 def extract_table(model: Any, dataset: str, root: str | Path, *, trials: int = 10,
@@ -74,8 +76,14 @@ def checkpoint_features(checkpoint: str | Path, dataset: str, root: str | Path, 
                         device: str = "cpu", allow_other_trial: bool = False) -> FeatureTable:
     """Load ``checkpoint`` and extract the test features its evaluation needs."""
     model, meta = load_checkpoint_model(checkpoint, device)
-    if not allow_other_trial:
+    try:
         check_trained_trial(meta, dataset, regdb_trial)
+    except EvaluationError as exc:
+        if not allow_other_trial:
+            raise
+        print(f"warning: {exc}".replace(" (or --allow-other-trial to evaluate anyway)", ""),
+              file=sys.stderr, flush=True)
+        meta["other_trial"] = True  # recorded in the features' metadata
     return extract_table(model, dataset, root, trials=trials, regdb_trial=regdb_trial, feature=feature,
                          flip=flip, interpolation=interpolation, batch_size=batch_size,
                          num_workers=num_workers, device=device, meta=meta)

@@ -13,6 +13,7 @@ from vireid.evaluation.runner import DATASETS, plan, required_images
 from vireid.evaluation.store import FeatureTable, load_features
 from vireid.evaluation.store import save_features as write_features
 
+DEFAULT_MAX_RANK = 20
 
 HELP = """Evaluate with the exact SYSU-MM01 / RegDB / LLCM protocols.
 
@@ -52,15 +53,37 @@ def _check_args(dataset: str, checkpoint: Path | None, features: Path | None, tr
         raise VireidError(f"--interpolation must be one of {', '.join(INTERPOLATIONS)}, got {interpolation!r}")
 
 
+def _check_paths(save: Path | None, out: Path) -> None:
+    """Output paths that cannot be written fail before any feature is extracted."""
+    if save is not None and save.is_dir():
+        raise VireidError(f"{save}: --save-features is a folder; give a file name, e.g. {save / 'features.npz'}")
+    if out.exists() and not out.is_dir():
+        raise VireidError(f"{out}: --out is a file; give a folder (results.json and cmc.png go into it)")
+    for parent in [out, *out.parents, *((save.parent, *save.parent.parents) if save is not None else ())]:
+        if parent.exists() and not parent.is_dir():
+            raise VireidError(f"{parent}: not a folder (on the way to an output path)")
+
+
+def _capped_max_rank(max_rank: int, dataset: str, root: Path, trials: int, trial: int | None) -> int:
+    """``max_rank`` capped at the smallest gallery: ranks past it do not exist."""
+    smallest = min((len(gallery) for *_, gallery in plan(dataset, root, trials, trial)), default=max_rank)
+    if 0 < smallest < max_rank:
+        if max_rank != DEFAULT_MAX_RANK:  # the default is capped silently (small test galleries)
+            typer.echo(f"note: --max-rank {max_rank} is more than the smallest gallery ({smallest} images); "
+                       f"capped at {smallest}", err=True)
+        return smallest
+    return max_rank
+
+
 def _table_from_checkpoint(checkpoint: Path, dataset: str, root: Path, *, trials: int, trial: int | None,
                            feature: str, flip: str, interpolation: str, batch_size: int, workers: int,
-                           device: str) -> FeatureTable:
+                           device: str, allow_other_trial: bool = False) -> FeatureTable:
     # Imported here: torch-heavy, and only needed when a model is evaluated.
     from vireid.evaluation.checkpoint import checkpoint_features
 
     return checkpoint_features(checkpoint, dataset, root, trials=trials, regdb_trial=trial, feature=feature,
                                flip=flip, interpolation=interpolation, batch_size=batch_size,
-                               num_workers=workers, device=device)
+                               num_workers=workers, device=device, allow_other_trial=allow_other_trial)
 
 
 def _load_table(features: Path, dataset: str) -> FeatureTable:
@@ -89,7 +112,8 @@ def eval_command(
     out: Path = typer.Option(None, "--out", help="Output folder [default: runs/eval/<dataset>]."),
     ranked_list: int = typer.Option(0, "--ranked-list", min=0, help="Also draw N queries with their top-10 (ranked_list.png)."),
     save_features: Path = typer.Option(None, "--save-features", help="Write the extracted features (.npz) for --features."),
-    max_rank: int = typer.Option(20, "--max-rank", min=1, help="Longest CMC rank reported."),
+    max_rank: int = typer.Option(DEFAULT_MAX_RANK, "--max-rank", min=1, help="Longest CMC rank reported (capped at the gallery size)."),
+    allow_other_trial: bool = typer.Option(False, "--allow-other-trial", help="RegDB: evaluate a model trained on another trial anyway (its training identities are in this trial's test set; a warning is printed)."),
 ) -> None:
     dataset = dataset.lower()
     flip_mode = _flip_arg(flip, no_flip)
@@ -98,10 +122,13 @@ def eval_command(
     if not root.is_dir():
         raise VireidError(f"{root}: dataset root not found")
     out = out or Path("runs") / "eval" / (dataset if trial is None else f"{dataset}-trial{trial}")
+    _check_paths(save_features, out)
+    max_rank = _capped_max_rank(max_rank, dataset, root, trials, trial)
     if checkpoint is not None:
         table = _table_from_checkpoint(checkpoint, dataset, root, trials=trials, trial=trial,
                                        feature=feature, flip=flip_mode, interpolation=interpolation,
-                                       batch_size=batch_size, workers=workers, device=device)
+                                       batch_size=batch_size, workers=workers, device=device,
+                                       allow_other_trial=allow_other_trial)
         if save_features is not None:
             typer.echo(f"features -> {write_features(save_features, table)}")
     else:

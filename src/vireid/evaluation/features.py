@@ -36,6 +36,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from vireid.datasets.images import load_rgb
 from vireid.errors import VireidError
+from vireid.progress import Ticker, interactive
 
 FEATURE_KINDS = ("pooled", "bn", "proj", "concat")
 FLIP_MODES = ("none", "mean", "concat")
@@ -90,17 +91,25 @@ class _ImageFiles(Dataset):
     def __len__(self) -> int:
         return len(self.paths)
 
-    def __getitem__(self, i: int) -> torch.Tensor:
-        img = load_rgb(self.root / self.paths[i]).resize(self.size, self.resample)
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, str]:
+        """``(image, "")``, or ``(zeros, one-line reason)`` for an unreadable image: an exception
+        raised in a DataLoader worker reaches the user as a page of worker traceback."""
+        path = self.root / self.paths[i]
+        try:
+            img = load_rgb(path).resize(self.size, self.resample)
+        except VireidError as exc:
+            return torch.zeros(3, self.size[1], self.size[0]), str(exc).splitlines()[0]
+        except Exception as exc:  # noqa: BLE001 - reported as one line naming the image
+            return torch.zeros(3, self.size[1], self.size[0]), f"{path}: unreadable image ({type(exc).__name__}: {exc})"
         x = torch.from_numpy(np.asarray(img, dtype=np.float32) / 255.0).permute(2, 0, 1)
-        return (x - self.mean) / self.std
+        return (x - self.mean) / self.std, ""
 
 
 @torch.no_grad()
 def extract_features(model: Any, root: str | Path, paths: Sequence[str], modalities: Sequence[str],
                      *, feature: str = "concat", flip: bool | str = True, batch_size: int = 64,
                      num_workers: int = 0, device: str | torch.device = "cpu",
-                     interpolation: str = "bicubic") -> np.ndarray:
+                     interpolation: str = "bicubic", progress: bool = True) -> np.ndarray:
     """L2-normalised float32 features [N, D] for ``paths`` (root-relative), in input order.
 
     Each batch holds one modality, because ``encode_image`` routes visible and infrared
@@ -118,13 +127,26 @@ def extract_features(model: Any, root: str | Path, paths: Sequence[str], modalit
     model.eval()
     root = Path(root)
     out: np.ndarray | None = None
+    ticker = Ticker("extracting features", len(paths), "img", enabled=progress and not interactive())
+    bar = None
+    if progress and interactive():
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(paths), desc="extracting features", unit="img", leave=False)
     for modality in sorted(set(modalities)):
         index = [i for i, m in enumerate(modalities) if m == modality]
         data = _ImageFiles(root, [paths[i] for i in index], model.image_size,
                            model.pixel_mean, model.pixel_std, interpolation)
         loader = DataLoader(data, batch_size=batch_size, shuffle=False, num_workers=num_workers)
         chunks = []
-        for images in loader:
+        for images, errors in loader:
+            bad = [e for e in errors if e]
+            if bad:
+                more = f" (and {len(bad) - 1} more in this batch)" if len(bad) > 1 else ""
+                raise VireidError(f"{bad[0]}{more}")
+            if bar is not None:
+                bar.update(len(images))
+            ticker.update(len(images))
             images = images.to(device)
             feat = compose_feature(model.encode_image(images, modality), feature)
             mirrored = None
@@ -135,6 +157,8 @@ def extract_features(model: Any, root: str | Path, paths: Sequence[str], modalit
         if out is None:
             out = np.empty((len(paths), feats.shape[1]), dtype=np.float32)
         out[index] = feats
+    if bar is not None:
+        bar.close()
     if out is None:
         raise VireidError("no images to extract features from")
     return out

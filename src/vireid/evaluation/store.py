@@ -76,12 +76,29 @@ def load_features(path: str | Path) -> FeatureTable:
             if missing:
                 raise EvaluationError(f"{path}: not a vireid features file (missing {', '.join(sorted(missing))})")
             meta = json.loads(str(data["meta"]))
+            if not isinstance(meta, dict):
+                raise EvaluationError(f"{path}: not a vireid features file (meta is a JSON "
+                                      f"{type(meta).__name__}, not an object)")
             table = FeatureTable(paths=data["paths"].tolist(), features=data["features"],
                                  modalities=data["modalities"].tolist(), meta=meta)
-    except (OSError, ValueError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
-        raise EvaluationError(f"{path}: unreadable features file ({exc})") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
+        # EOFError: an empty file (click would turn it into a bare "Aborted!")
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+        raise EvaluationError(f"{path}: unreadable features file ({first or type(exc).__name__})") from None
     if meta.get("format") != FORMAT:
         raise EvaluationError(f"{path}: not a vireid features file (format {meta.get('format')!r})")
-    if table.features.ndim != 2:
-        raise EvaluationError(f"{path}: features must be a 2-D array, got shape {table.features.shape}")
+    feats = table.features
+    if feats.ndim != 2:
+        raise EvaluationError(f"{path}: features must be a 2-D array, got shape {feats.shape}")
+    if feats.dtype.kind not in "fiu":
+        raise EvaluationError(f"{path}: features must be real numbers, got dtype {feats.dtype}")
+    if feats.shape[0] and feats.shape[1] == 0:
+        raise EvaluationError(f"{path}: features have 0 dimensions")
+    if not np.isfinite(feats).all():
+        bad = int((~np.isfinite(feats)).any(axis=1).sum())
+        raise EvaluationError(f"{path}: {bad} feature row(s) hold NaN or inf (e.g. {table.paths[int(np.flatnonzero((~np.isfinite(feats)).any(axis=1))[0])]})")
+    zero = np.flatnonzero(~feats.any(axis=1))
+    if len(zero):
+        raise EvaluationError(f"{path}: {len(zero)} of {len(feats)} feature row(s) are all zero "
+                              f"(e.g. {table.paths[int(zero[0])]}); saved features are L2-normalised")
     return table

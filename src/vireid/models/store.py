@@ -14,6 +14,8 @@ only the two-stem CLIP network, so a version-1 file still loads for evaluation a
 
 from __future__ import annotations
 
+import pickle
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -59,9 +61,11 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     except Exception as exc:  # pickle/zip errors come in many types
         # torch's own messages run to a screenful and suggest weights_only=False, which
         # would execute the file's code: keep the first line, never that advice.
-        first = (str(exc).strip().splitlines() or [""])[0][:120]
-        if "weights_only" in first or "WeightsUnpickler" in first:
-            first = "it holds objects other than tensors and plain data"
+        text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
+        first = (text.strip().splitlines() or [""])[0][:120]
+        if isinstance(exc, pickle.UnpicklingError) or re.search(r"weights.only|WeightsUnpickler", text, re.I):
+            first = ("it holds objects other than tensors and plain data; refused, since loading "
+                     "them would run code from the file")
         raise CheckpointError(f"{path}: unreadable checkpoint, not a vireid .pt file "
                               f"({type(exc).__name__}: {first})") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
@@ -103,7 +107,15 @@ def model_from_state(state: dict[str, Any], path: str | Path = "checkpoint") -> 
     weights = state["model"]
     if not isinstance(weights, dict):
         raise CheckpointError(f"{path}: 'model' is not a state dict")
-    result = model.load_state_dict(weights, strict=False)
+    try:
+        result = model.load_state_dict(weights, strict=False)
+    except RuntimeError as exc:  # shape mismatches: torch lists every tensor; one line is enough
+        shapes = dict(model.state_dict())
+        bad = [k for k, v in weights.items() if k in shapes and getattr(v, "shape", None) != shapes[k].shape]
+        example = (f", e.g. {bad[0]}: {tuple(weights[bad[0]].shape)} in the file, "
+                   f"{tuple(shapes[bad[0]].shape)} in the model" if bad else "")
+        raise CheckpointError(f"{path}: weights do not match the {cfg.architecture} model of model_config "
+                              f"({len(bad)} tensors of another shape{example})") from None
     if result.missing_keys or result.unexpected_keys:
         raise CheckpointError(f"{path}: weights do not match the {cfg.architecture} model of model_config "
                               f"({len(result.missing_keys)} missing, {len(result.unexpected_keys)} "

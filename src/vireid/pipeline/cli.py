@@ -101,6 +101,7 @@ def eval_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial: 
     record = eval_stage(layout, method, dataset, root, checkpoint, trial=trial, trials=trials,
                         device=device, force=force, echo=typer.echo)
     typer.echo(format_table(record["results"]))
+    typer.echo(f"checkpoint: {record.get('checkpoint') or checkpoint}")
     typer.echo(f"results: {layout.results(method)}")
 
 
@@ -108,8 +109,11 @@ def eval_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial: 
 def all_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial: int = TRIAL,
             val_ids: int = VAL_IDS, method: str = METHOD, captions: str = CAPTIONS,
             model: str = typer.Option(None, "--model", help="LLaVA hub id or local folder."),
+            quantization: str = typer.Option("4bit", "--quantization", help="4bit | 8bit | none (none on a CPU)"),
+            batch_size: int = typer.Option(16, "--batch-size", min=1, help="Captioning batch size."),
+            limit: int = typer.Option(0, "--limit", min=0, help="Caption only the first N images."),
             device: str = typer.Option("cpu", "--device"), force: bool = FORCE) -> None:
-    """captions, then train, then eval (each cached)."""
+    """captions, then train, then eval (each cached); takes the captioning options of `captions`."""
     from vireid.evaluation.report import format_table
     from vireid.pipeline.stages import eval_stage, train_stage
     from vireid.training.config import resolve_config
@@ -117,7 +121,8 @@ def all_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial: i
     layout, root = _context(dataset, root, run, trial)
     needs_captions = bool(resolve_config(method).needs.captions)
     if needs_captions:
-        caption_path = _captions(layout, dataset, root, trial, val_ids, captions, model, "4bit", 16, 0, force)
+        caption_path = _captions(layout, dataset, root, trial, val_ids, captions, model, quantization,
+                                 batch_size, limit, force)
     else:
         from vireid.pipeline.stages import index_stage
 

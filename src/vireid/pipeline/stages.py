@@ -17,7 +17,7 @@ from typing import Any
 
 from vireid import __version__
 from vireid.atomic import copy_atomic
-from vireid.errors import VireidError
+from vireid.errors import VireidError, set_resume_hint
 from vireid.fingerprint import hash_file
 from vireid.manifests import read_manifest, write_manifest
 from vireid.pipeline.cache import run_stage
@@ -106,12 +106,43 @@ def train_stage(run: RunLayout, preset: str, dataset: str, root: Path, *, method
     out = run.method_dir(name)
 
     def fit() -> None:
-        # A re-run starts from scratch: checkpoints of other inputs must not be resumed.
-        shutil.rmtree(out / "checkpoints", ignore_errors=True)
-        train(cfg, out)
+        # A re-run starts from scratch (checkpoints of other inputs must not be resumed) in a
+        # folder next to the method's; the previous model is replaced only after success.
+        from vireid.training.run_dir import RunLock
+
+        with RunLock(out):
+            staging = out.parent / f".{out.name}.training"
+            shutil.rmtree(staging, ignore_errors=True)  # a killed earlier attempt (we hold the lock)
+            if (out / "stages").is_dir():  # preparatory stage outputs, reused by fingerprint
+                shutil.copytree(out / "stages", staging / "stages")
+            set_resume_hint(f"the previous model in {out} is kept; re-run the same command to train again")
+            try:
+                train(cfg, staging)
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+            finally:
+                set_resume_hint(None)
+            swap_in(staging, out)
 
     run_stage(f"train-{name}", run.stamps, inputs, [run.last_checkpoint(name)], fit, force=force, echo=echo)
     return run.model_checkpoint(name)
+
+
+def swap_in(staging: Path, out: Path) -> None:
+    """Move every entry of ``staging`` into ``out``, replacing the entry of the same name
+    (checkpoints/, logs/, config.json, stages/); ``out``'s other entries (results/) stay."""
+    out.mkdir(parents=True, exist_ok=True)
+    old = out.parent / f".{out.name}.replaced"
+    shutil.rmtree(old, ignore_errors=True)
+    old.mkdir()
+    for entry in staging.iterdir():
+        target = out / entry.name
+        if target.exists() or target.is_symlink():
+            target.rename(old / entry.name)
+        entry.rename(target)
+    staging.rmdir()
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def eval_stage(run: RunLayout, method: str, dataset: str, root: Path, checkpoint: Path, *,
@@ -126,10 +157,14 @@ def eval_stage(run: RunLayout, method: str, dataset: str, root: Path, checkpoint
     if not Path(checkpoint).is_file():
         raise VireidError(f"{checkpoint}: checkpoint not found (run the train stage first: make train)")
     out = run.results_dir(method)
-    inputs = {"checkpoint": hash_file(checkpoint), "test_lists": hash_file(run.index), "trials": trials,
+    # The file's name is an input too: "best.pt was deleted, last.pt evaluated" shows as a change
+    # of checkpoint_file, and results.json records the path evaluated.
+    inputs = {"checkpoint": hash_file(checkpoint), "checkpoint_file": Path(checkpoint).name,
+              "test_lists": hash_file(run.index), "trials": trials,
               "trial": trial, "feature": feature, "flip": flip, "vireid": __version__}
 
     def evaluate() -> None:
+        echo(f"[eval-{method}] evaluating {checkpoint}")
         table = checkpoint_features(checkpoint, dataset, root, trials=trials, regdb_trial=trial,
                                     feature=feature, flip=flip, batch_size=batch_size,
                                     num_workers=workers, device=device)

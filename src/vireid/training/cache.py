@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from tqdm.auto import tqdm
+from vireid.progress import progress as progress_bar
 
 from vireid.atomic import atomic_path, remove_stale_temps, write_json
 from vireid.datasets.images import load_rgb
@@ -204,8 +204,8 @@ def _write_images(data_path: Path, paths: Sequence[str | Path], shape: tuple[int
 
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             done = pool.map(work, range(n))
-            for _ in tqdm(done, total=n, desc=f"caching images {height}x{width}",
-                          unit="img", disable=not progress, leave=False):
+            for _ in progress_bar(done, total=n, desc=f"caching images {height}x{width}",
+                                  unit="img", enabled=progress):
                 pass
         arr.flush()
         del arr

@@ -18,7 +18,9 @@ TRAIN_HELP = (
     "--set optim.lr_visual=1e-4 --set augment.erasing=0.5.\n\n"
     "Several GPUs: the same flags under 'accelerate launch --multi_gpu -m vireid train ...' or "
     "'torchrun --nproc_per_node N -m vireid train ...'.\n\n"
-    "Outputs in --out: checkpoints/{last,best,epoch_N}.pt, logs/ and config.json."
+    "Outputs in --out: checkpoints/{last,best,epoch_N}.pt, logs/ and config.json. One run owns "
+    "the folder at a time; a folder that holds a run is continued with --resume auto or "
+    "replaced with --force (the old run is deleted only after the new one finished)."
 )
 
 
@@ -55,6 +57,7 @@ def train_command(
     missing_captions: str | None = typer.Option(None, "--missing-captions", help="error (default) | template"),
     out: Path | None = typer.Option(None, "--out", "-o", help="Run directory (default runs/<preset>)."),
     resume: str | None = typer.Option(None, "--resume", help="Checkpoint to continue, or 'auto' (<out>/checkpoints/last.pt)."),
+    force: bool = typer.Option(False, "--force", help="Replace the run already in --out (it is deleted only after the new run finished; restored if it fails)."),
     epochs: int | None = typer.Option(None, "--epochs", help="Override optim.epochs."),
     batch_ids: int | None = typer.Option(None, "--batch-ids", help="Identities per batch (P)."),
     seed: int | None = typer.Option(None, "--seed", help="Run seed (sampler, augmentation, init)."),
@@ -77,10 +80,22 @@ def train_command(
         suffix = f"-{cfg.data.dataset}" + (f"-trial{cfg.data.trial}" if cfg.data.trial else "")
         out = Path("runs") / f"{preset}{suffix}"
 
+    from vireid.errors import set_resume_hint
     from vireid.training.engine import train
+    from vireid.training.run_dir import resume_command
 
-    result = train(cfg, out, resume=resume)
+    set_resume_hint(f"resume with: {resume_command()}")
+    try:
+        result = train(cfg, out, resume=resume, force=force)
+    except KeyboardInterrupt:
+        if force:  # the replaced run was restored: there is nothing of this run to resume
+            set_resume_hint(f"the previous run in {out} was restored; re-run with --force to replace it")
+        raise
+    set_resume_hint(None)
     if not result.is_main:
+        return
+    if result.already_trained is not None:
+        typer.echo(f"already trained {result.already_trained} of {cfg.optim.epochs} epochs: {result.run_dir}")
         return
     shown = {k: v for k, v in result.metrics.items() if k in ("loss/total", "val/mAP", "val/R1")}
     typer.echo(f"trained {cfg.preset or cfg.method} for {len(result.history)} epochs -> {result.run_dir}")

@@ -12,6 +12,7 @@ Run directory::
     <out>/checkpoints/epoch_N.pt           every run.checkpoint_every epochs
     <out>/logs/{train.csv,train.jsonl,tb/,loss_curve.png}  (+ stage_<name>.jsonl per stage)
     <out>/stages/<name>.pt                 preparatory stage outputs (cached by fingerprint)
+    <out>/.vireid-run.lock                 the owning run while it runs (training.run_dir)
 
 Exact resume: batches depend only on (seed, epoch), augmentation and CVSC partner draws on
 generators seeded per (seed, epoch, step, stream), and the checkpoint holds model, optimiser,
@@ -22,6 +23,7 @@ reproduces the uninterrupted run's losses exactly.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +49,8 @@ from vireid.training.data import TrainData, load_train_data
 from vireid.training.loader import BatchPrefetcher
 from vireid.training.optim import build_optimizer, build_scheduler
 from vireid.training.runtime import default_cache_dir, make_accelerator, seed_everything
+from vireid.progress import Ticker, interactive
+from vireid.training.run_dir import RunDir
 from vireid.training.sampler import CrossModalitySampler
 from vireid.training.stages import run_stages
 from vireid.training.train_log import RunLogger, write_jsonl
@@ -71,23 +75,56 @@ class TrainResult:
     history: list[dict[str, Any]]
     metrics: dict[str, float] = field(default_factory=dict)
     is_main: bool = True  # False on the other processes of a DDP run
+    already_trained: int | None = None  # set when a resumed run had nothing left to train
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 class Trainer:
     """One training run of ``cfg`` into ``run_dir`` (optionally resumed)."""
 
-    def __init__(self, cfg: TrainConfig, run_dir: str | Path, *, resume: str | None = None):
+    def __init__(self, cfg: TrainConfig, run_dir: str | Path, *, resume: str | None = None,
+                 force: bool = False):
         self.cfg = cfg
         self.run_dir = Path(run_dir)
         self.ckpt_dir = self.run_dir / "checkpoints"
         self.acc = make_accelerator(cfg.run)
         self.device = self.acc.device
         self.is_main = self.acc.is_main_process
-        self.resume_path = resolve_resume(resume, self.run_dir) if resume else None
-        self.method = resolve(cfg.method).method
-        seed_everything(cfg.run.seed + self.acc.process_index)
-        self._setup_data()
-        self._setup_model()
+        # One run owns the folder (lock); a folder holding a run needs --resume or --force.
+        self.owner = RunDir(self.run_dir, resume=resume is not None, force=force)
+        if self.is_main:
+            self.owner.claim()
+        try:
+            self.resume_path = resolve_resume(resume, self.run_dir) if resume else None
+            self._resume_state = load_checkpoint(self.resume_path) if self.resume_path else None
+            self.finished = self._check_epochs(self._resume_state)
+            self.last_good: int | None = None  # epoch of the checkpoint last.pt holds (finite weights)
+            if self.finished:
+                return
+            self.method = resolve(cfg.method).method
+            seed_everything(cfg.run.seed + self.acc.process_index)
+            self._setup_data()
+            self._setup_model()
+            if self.resume_path is not None and self.resume_path == self.ckpt_dir / "last.pt":
+                self.last_good = self.start_epoch
+        except BaseException:
+            self.owner.abandon()
+            raise
+
+    def _check_epochs(self, state: dict[str, Any] | None) -> bool:
+        """True when the resumed checkpoint already trained every epoch; a checkpoint with more
+        epochs than configured is an error."""
+        if state is None:
+            return False
+        done, total = int(state.get("epoch", 0)), self.cfg.optim.epochs
+        if done > total:
+            raise ResumeError(f"{self.resume_path}: already trained {done} epochs, more than the "
+                              f"{total} configured (optim.epochs); resume with --epochs {done} or more, "
+                              f"or start a new run with --force")
+        return done == total
 
     # -- setup -----------------------------------------------------------------------------
     def _setup_data(self) -> None:
@@ -132,7 +169,7 @@ class Trainer:
         if self.channels_last:
             model = model.to(memory_format=torch.channels_last)
         self.model = model
-        state = load_checkpoint(self.resume_path) if self.resume_path else None
+        state = self._resume_state
         if state is not None:
             self._check_resumable(state)
             model.load_state_dict(state["model"])
@@ -174,7 +211,7 @@ class Trainer:
             return StageContext(model=self.model, num_classes=self.data.num_classes, labels=self.labels,
                                 modalities=self.modalities, captions=captions, device=self.device,
                                 seed=cfg.run.seed, autocast=self.acc.autocast, image_features=image_features,
-                                log=self._log, progress=cfg.run.progress and self.is_main,
+                                log=self._log, progress=cfg.run.progress and self.is_main and interactive(),
                                 save_progress=save_progress, load_progress=load_progress,
                                 run_dir=self.run_dir)
 
@@ -271,12 +308,16 @@ class Trainer:
 
     def _nan_message(self, epoch: int, step: int, terms: dict[str, float]) -> str:
         bad = ", ".join(f"{k}={v}" for k, v in terms.items())
-        last = self.ckpt_dir / "last.pt"
-        kept = (f"the last good checkpoint {last} (after epoch {epoch}) is kept"
-                if last.is_file() and epoch > 0 else "no checkpoint was written yet")
         return (f"loss is not finite at epoch {epoch + 1}, step {step + 1} ({bad}); training "
-                f"stopped and {kept}. Lower the learning rates (optim.lr_*), enable "
+                f"stopped and {self._kept()}. Lower the learning rates (optim.lr_*), enable "
                 f"optim.grad_clip, or check the inputs")
+
+    def _kept(self) -> str:
+        """What survives a non-finite stop: only a checkpoint with finite weights is "good"."""
+        last = self.ckpt_dir / "last.pt"
+        if self.last_good and last.is_file():
+            return f"the last good checkpoint {last} (after epoch {self.last_good}) is kept"
+        return "no checkpoint with finite weights was written"
 
     def _train_epoch(self, epoch: int) -> dict[str, float]:
         self.module.train()
@@ -287,8 +328,12 @@ class Trainer:
         sums: dict[str, float] = {}
         steps = 0
         start = time.perf_counter()
-        bar = tqdm(loader, total=len(self.sampler), desc=f"epoch {epoch + 1}/{self.cfg.optim.epochs}",
-                   unit="batch", leave=False, disable=not (self.cfg.run.progress and self.is_main))
+        show = self.cfg.run.progress and self.is_main
+        desc = f"epoch {epoch + 1}/{self.cfg.optim.epochs}"
+        # A bar only on a terminal; into a log file a line at most every LOG_EVERY_S seconds.
+        bar = tqdm(loader, total=len(self.sampler), desc=desc, unit="batch", leave=False,
+                   disable=not (show and interactive()))
+        ticker = Ticker(desc, len(self.sampler), "batch", enabled=show and not interactive())
         pending = None
 
         def account(item) -> None:
@@ -298,8 +343,10 @@ class Trainer:
                 sums[k] = sums.get(k, 0.0) + v
             steps += 1
             elapsed = time.perf_counter() - start
-            bar.set_postfix(img_s=f"{steps * self.sampler.images_per_batch / elapsed:.0f}",
-                            **{k: f"{v:.3f}" for k, v in terms.items()})
+            postfix = {"img_s": f"{steps * self.sampler.images_per_batch / elapsed:.0f}",
+                       **{k: f"{v:.3f}" for k, v in terms.items()}}
+            bar.set_postfix(**postfix)
+            ticker.update(**postfix)
 
         for step, loaded in enumerate(bar):
             names, values = self._step(loaded, epoch, step)
@@ -366,6 +413,38 @@ class Trainer:
 
     # -- the loop ----------------------------------------------------------------------------
     def fit(self) -> TrainResult:
+        """Train the remaining epochs; the run folder is released (and a run replaced by
+        ``force`` deleted, or on failure restored) at the end."""
+        try:
+            if self.finished:
+                result = self._finished_result()
+            else:
+                if self.is_main and self.resume_path is not None:
+                    _say(f"resumed {self.resume_path} after epoch {self.start_epoch} of "
+                         f"{self.cfg.optim.epochs}")
+                elif self.is_main and self.owner.resume:
+                    _say(f"no checkpoint to resume in {self.ckpt_dir}; starting a new run")
+                result = self._fit()
+        except BaseException:
+            self.owner.abandon()
+            raise
+        self.owner.finish()
+        return result
+
+    def _finished_result(self) -> TrainResult:
+        state = self._resume_state or {}
+        best = self.ckpt_dir / "best.pt"
+        history = list(state.get("history", []))
+        metrics = dict(state.get("metrics") or (history[-1] if history else {}))
+        run_dir = self.run_dir
+        if self.resume_path.parent.name == "checkpoints" and self.resume_path.parent != self.ckpt_dir:
+            run_dir = self.resume_path.parent.parent  # a checkpoint of another run folder
+            best = run_dir / "checkpoints" / "best.pt"
+        return TrainResult(run_dir, self.resume_path, best if best.is_file() else None, history,
+                           {k: v for k, v in metrics.items() if isinstance(v, (int, float))},
+                           is_main=self.is_main, already_trained=int(state.get("epoch", 0)))
+
+    def _fit(self) -> TrainResult:
         cfg = self.cfg
         logger = None
         if self.is_main:
@@ -386,6 +465,7 @@ class Trainer:
                 for group in self.optimizer.param_groups:
                     lrs.setdefault(f"lr/{group['name'].split('.')[0]}", group["lr"])
                 stats = self._train_epoch(epoch)
+                self._check_finite_weights(epoch + 1)
                 self.scheduler.step()
                 record: dict[str, Any] = {"epoch": epoch + 1, **stats, **lrs}
                 last_epoch = epoch + 1 == cfg.optim.epochs
@@ -413,12 +493,25 @@ class Trainer:
         if improved:
             self.best = {"metric": BEST_METRIC, "value": record[BEST_METRIC], "epoch": epoch_done}
         state = self._state(epoch_done, record)
+        self._check_finite_weights(epoch_done, state["model"])
         save_checkpoint(self.ckpt_dir / "last.pt", state)
+        self.last_good = epoch_done
         if improved:
             save_checkpoint(self.ckpt_dir / "best.pt", state)
         every = self.cfg.run.checkpoint_every
         if every and epoch_done % every == 0:
             save_checkpoint(self.ckpt_dir / f"epoch_{epoch_done}.pt", state)
+
+    def _check_finite_weights(self, epoch_done: int, weights: dict[str, torch.Tensor] | None = None) -> None:
+        """Stop when the weights hold NaN/inf: such a checkpoint is never written nor called good
+        (a finite loss can still leave non-finite weights after its step, e.g. a NaN learning rate)."""
+        weights = self.model.state_dict() if weights is None else weights
+        bad = [k for k, v in weights.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+        if bad:
+            raise NonFiniteLossError(
+                f"weights are not finite after epoch {epoch_done} ({len(bad)} tensors, e.g. {bad[0]}); "
+                f"training stopped and {self._kept()}. Lower the learning rates (optim.lr_*), "
+                f"enable optim.grad_clip, or check the inputs")
 
     def _print_epoch(self, record: dict[str, Any]) -> None:
         if not self.cfg.run.progress:
@@ -430,6 +523,8 @@ class Trainer:
                    f"data {100 * record['data_share']:.0f}% {val}".rstrip())
 
 
-def train(cfg: TrainConfig, run_dir: str | Path, *, resume: str | None = None) -> TrainResult:
-    """Train ``cfg`` into ``run_dir``; ``resume`` is a checkpoint path or ``"auto"``."""
-    return Trainer(cfg, run_dir, resume=resume).fit()
+def train(cfg: TrainConfig, run_dir: str | Path, *, resume: str | None = None,
+          force: bool = False) -> TrainResult:
+    """Train ``cfg`` into ``run_dir``; ``resume`` is a checkpoint path or ``"auto"``; ``force``
+    replaces a run already in ``run_dir`` (deleted once the new one finished)."""
+    return Trainer(cfg, run_dir, resume=resume, force=force).fit()
