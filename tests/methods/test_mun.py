@@ -293,3 +293,14 @@ def test_tiny_mun_trains_and_its_checkpoint_evaluates(tiny_config, tmp_path):
     with torch.no_grad():
         feats = model.encode_image(torch.randn(2, 3, *model.image_size), "infrared")
     assert feats["bn"].shape[0] == 2 and torch.isfinite(feats["bn"]).all()
+
+
+@pytest.mark.parametrize("preset, dataset", [("mun-sysu", "sysu"), ("mun-regdb", "regdb"), ("mun-llcm", "llcm")])
+def test_dataset_presets_and_tiny_variants_resolve(preset, dataset):
+    from vireid.training.config import preset_names, resolve_config
+
+    cfg = resolve_config(preset, overrides=["data.trial=1"] if dataset == "regdb" else [])
+    assert cfg.method == "mun" and cfg.family == "mun" and cfg.data.dataset == dataset
+    assert {"tiny-mun", "tiny-mun-no-aux", "tiny-mun-no-ial", "tiny-mun-no-mal"} <= set(preset_names())
+    tiny = resolve_config("tiny-mun-no-aux")
+    assert tiny.model.name != cfg.model.name and tiny.method_config.use_aux is False
