@@ -67,6 +67,22 @@ def test_eval_forward_matches_encode_image_per_modality(tiny):
         torch.testing.assert_close(joint[key], torch.cat([sep_v[key], sep_r[key]]))
 
 
+def test_forward_maps_runs_stem_level_streams_through_the_shared_trunk(tiny):
+    tiny.train()
+    v, r = _images(2), _images(2, seed=1)
+    torch.manual_seed(0)
+    ref = tiny(visible=v, infrared=r)
+    maps = torch.cat([tiny.stem_map(v, "visible"), tiny.stem_map(r, "infrared")])
+    torch.manual_seed(0)
+    out = tiny.forward_maps(maps, ref["modality"])
+    for key in ref:
+        assert torch.equal(out[key], ref[key]), key
+    extra = tiny.forward_maps(torch.cat([maps, maps[:1]]), torch.tensor([0, 0, 1, 1, 2]))
+    assert extra["modality"].tolist() == [0, 0, 1, 1, 2] and extra["pooled"].shape == (5, tiny.pooled_dim)
+    with pytest.raises(ValueError, match="forward_maps"):
+        tiny.forward_maps(maps, torch.tensor([0, 1]))
+
+
 def test_stems_are_modality_specific_and_start_identical(tiny):
     for (name_v, p_v), (_, p_r) in zip(tiny.stems["visible"].named_parameters(), tiny.stems["infrared"].named_parameters()):
         assert p_v is not p_r

@@ -114,6 +114,25 @@ class ReIDModel(nn.Module):
         out["modality"] = torch.cat(modality)
         return out
 
+    def stem_map(self, images: torch.Tensor, modality: str) -> torch.Tensor:
+        """The stem output [B, C, H/4, W/4] of one modality's images (input of the shared trunk)."""
+        return self._stem(images, modality)
+
+    def forward_maps(self, maps: torch.Tensor, modality: torch.Tensor) -> dict[str, torch.Tensor]:
+        """All training outputs for stem-level maps [B, C, h, w] run once through the shared trunk.
+
+        For methods that add streams at the stem level (e.g. MUN's auxiliary modality, built
+        from both stems' maps): ``modality`` [B] long labels each row (0 visible, 1 infrared,
+        2 and above a method's own streams) and is returned as ``out["modality"]``.
+        ``forward_maps(cat([stem_map(v, "visible"), stem_map(r, "infrared")]), m)`` equals
+        ``forward(visible=v, infrared=r)``.
+        """
+        if maps.ndim != 4 or modality.shape != (maps.shape[0],):
+            raise ValueError(f"forward_maps: expected maps [B, C, h, w] and modality [B], got {tuple(maps.shape)} and {tuple(modality.shape)}")
+        out = self._trunk(maps)
+        out["modality"] = modality
+        return out
+
     def param_groups(self) -> dict[str, list[nn.Parameter]]:
         """Trainable parameters split as the paper's optimiser needs them.
 
