@@ -116,13 +116,39 @@ def train_stage(run: RunLayout, preset: str, dataset: str, root: Path, *, method
         train(cfg, out)
 
     run_stage(f"train-{name}", run.stamps, inputs, [run.last_checkpoint(name)], fit, force=force, echo=echo)
-    return run.model_checkpoint(name)
+    return run.model_checkpoint(name, cfg.run.selection)
+
+
+def best_epoch(checkpoint: Path) -> int:
+    """The epoch best.pt was saved at (a ``val`` run's selection); the final epoch if none."""
+    from vireid.models.store import load_checkpoint
+
+    state = load_checkpoint(checkpoint)
+    best = state.get("best") or {}
+    return int(best.get("epoch") or state["epoch"])
+
+
+def refit_stage(run_val: RunLayout, run_all: RunLayout, preset: str, dataset: str, root: Path, *,
+                method_dir: str | None = None, trial: int | None = None, captions: Path | None = None,
+                overrides: Sequence[str] = (), force: bool = False, echo: Echo = print) -> tuple[Path, int]:
+    """``run.selection = refit``: train on ``run_val``'s index (held-out ids) and keep its best
+    epoch E, then retrain on ``run_all``'s index (every training id) for E epochs (same
+    schedule, stopped at E) and return that run's final checkpoint and E. Both are cached."""
+    name = method_dir or preset
+    chosen = train_stage(run_val, preset, dataset, root, method_dir=name, trial=trial, captions=captions,
+                         overrides=[*overrides, "run.selection=val"], force=force, echo=echo)
+    epochs = best_epoch(chosen)
+    echo(f"refit {name}: best held-out epoch {epochs}; retraining on every training id")
+    final = train_stage(run_all, preset, dataset, root, method_dir=name, trial=trial, captions=captions,
+                        overrides=[*overrides, "run.selection=refit", f"optim.epochs={epochs}"],
+                        force=force, echo=echo)
+    return final, epochs
 
 
 def eval_stage(run: RunLayout, method: str, dataset: str, root: Path, checkpoint: Path, *,
-               trial: int | None = None, trials: int = 10, feature: str = "concat", flip: bool = True,
-               batch_size: int = 64, workers: int = 0, device: str = "cpu", force: bool = False,
-               echo: Echo = print) -> dict[str, Any]:
+               trial: int | None = None, trials: int = 10, feature: str = "concat", flip: bool | str = True,
+               interpolation: str = "bicubic", batch_size: int = 64, workers: int = 0, device: str = "cpu",
+               force: bool = False, echo: Echo = print) -> dict[str, Any]:
     """Evaluate ``checkpoint`` with the dataset's full protocol into ``<method>/results``."""
     from vireid.evaluation.checkpoint import checkpoint_features
     from vireid.evaluation.outputs import evaluate_table
@@ -133,14 +159,16 @@ def eval_stage(run: RunLayout, method: str, dataset: str, root: Path, checkpoint
     out = run.results_dir(method)
     inputs = {"checkpoint": hash_file(checkpoint), "test_lists": hash_file(run.index), "trials": trials,
               "trial": trial, "feature": feature, "flip": flip, "vireid": __version__}
+    if interpolation != "bicubic":  # keys of earlier cached evaluations stay valid
+        inputs["interpolation"] = interpolation
 
     def evaluate() -> None:
         table = checkpoint_features(checkpoint, dataset, root, trials=trials, regdb_trial=trial,
-                                    feature=feature, flip=flip, batch_size=batch_size,
-                                    num_workers=workers, device=device)
+                                    feature=feature, flip=flip, interpolation=interpolation,
+                                    batch_size=batch_size, num_workers=workers, device=device)
         features = save_features(out / "features.npz", table)
         evaluate_table(table, dataset, root, out, trials=trials, regdb_trial=trial,
-                       features_file=features, feature=feature, flip=flip)
+                       features_file=features, feature=feature, flip=flip, interpolation=interpolation)
 
     run_stage(f"eval-{method}", run.stamps, inputs, [run.results(method)], evaluate, force=force, echo=echo)
     return json.loads(run.results(method).read_text())
