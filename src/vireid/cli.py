@@ -45,10 +45,11 @@ def _register_stages() -> None:
     from vireid.datasets.cli import register as register_data
     from vireid.evaluation.cli import register as register_eval
     from vireid.pipeline.cli import register as register_pipeline
+    from vireid.reproduce.cli import register as register_reproduce
     from vireid.training.cli import register as register_train
 
     for register in (register_data, register_captions, register_train, register_eval,
-                     register_pipeline):
+                     register_pipeline, register_reproduce):
         register(app)
 
 
