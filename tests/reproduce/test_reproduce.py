@@ -83,3 +83,22 @@ def test_refit_and_selection_policies_pick_layouts(tmp_path, synth_sysu_root):
     index_all = (tmp_path / "out" / "_data" / "sysu" / "manifests" / "index.parquet")
     from vireid.manifests import read_manifest
     assert "val" not in set(read_manifest(index_all, "image-index").column("split").to_pylist())
+
+
+def test_an_interrupted_unit_resumes_from_its_last_checkpoint(tmp_path, synth_sysu_root):
+    from vireid.pipeline.layout import RunLayout
+    from vireid.pipeline.stages import index_stage, train_stage
+
+    run = RunLayout(tmp_path / "run")
+    index_stage(run, "sysu", synth_sysu_root, val_ids=0, echo=lambda s: None)
+    overrides = ["optim.epochs=2", "sampler.max_batches=1", "data.workers=1", "run.progress=false",
+                 "run.tensorboard=false", f"data.cache_dir={str(tmp_path / 'cache')!r}"]
+    train_stage(run, "tiny-baseline", "sysu", synth_sysu_root, overrides=overrides, echo=lambda s: None)
+    (run.stamps / "train-tiny-baseline.json").unlink()  # as if killed before the stage finished
+    said = []
+    train_stage(run, "tiny-baseline", "sysu", synth_sysu_root, overrides=overrides, echo=said.append)
+    assert any("resuming" in s for s in said)
+    said.clear()
+    train_stage(run, "tiny-baseline", "sysu", synth_sysu_root, overrides=[*overrides, "run.seed=1"],
+                echo=said.append)
+    assert not any("resuming" in s for s in said)  # other inputs start from scratch

@@ -111,8 +111,23 @@ def train_stage(run: RunLayout, preset: str, dataset: str, root: Path, *, method
     out = run.method_dir(name)
 
     def fit() -> None:
-        # A re-run starts from scratch: checkpoints of other inputs must not be resumed.
+        # A run of these same inputs that was killed resumes from its last.pt (the marker holds
+        # the inputs it was started with); checkpoints of other inputs are never resumed.
+        from vireid.atomic import write_json
+        from vireid.fingerprint import hash_json
+
+        marker = out / "checkpoints" / "stage-inputs.json"
+        key = hash_json(inputs)
+        try:
+            same = json.loads(marker.read_text()).get("inputs") == key
+        except (OSError, ValueError, AttributeError):
+            same = False
+        if same and run.last_checkpoint(name).is_file() and not force:
+            echo(f"[train-{name}] resuming the interrupted run from {run.last_checkpoint(name)}")
+            train(cfg, out, resume="auto")
+            return
         shutil.rmtree(out / "checkpoints", ignore_errors=True)
+        write_json(marker, {"inputs": key})
         train(cfg, out)
 
     run_stage(f"train-{name}", run.stamps, inputs, [run.last_checkpoint(name)], fit, force=force, echo=echo)

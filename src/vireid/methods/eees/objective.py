@@ -5,7 +5,12 @@ Feature choices the paper leaves open (chosen for stability, documented here onc
     projected feature) and the WRT loss on both un-normalised features, summed, following
     the CLIP-ReID/CSDN recipe the paper extends.
   - Every text-side term (ESE, CVSC, KD, CMSP, ISE) uses the 1024-d projected image
-    feature ``proj`` and the text feature, both L2-normalised first. The contrastive
+    feature ``proj`` and the text feature, by default (``eees.text_space = "normalized"``)
+    both L2-normalised first; ``"raw"`` keeps the raw features and uses dot products with
+    temperature 1 (CLIP-ReID/CSDN). ``eees.positives`` and ``eees.kd_reduction`` choose the
+    other two open conventions (EEESConfig, docs/methods/eees.md).
+  - With a second visible view in the batch (``augment.second_visible_view``), ID and WRT
+    see every view; the text terms see the first view and the infrared rows. The contrastive
     similarity is a cosine anyway; normalising before CVSC fusion, KD and CMSP keeps their
     distances bounded (<= 2) and independent of the very different raw norms of CLIP's
     image and text embeddings, so lambda_3 and lambda_4 do not need rescaling per backbone.
