@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from vireid import __version__
-from vireid.atomic import write_json
 from vireid.errors import ConfigError, VireidError
 from vireid.pipeline.layout import RunLayout
 from vireid.reproduce.tables import MAIN_SETTINGS, METRICS, Row, TableSpec, published, table_spec
