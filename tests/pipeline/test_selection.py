@@ -52,3 +52,17 @@ def test_printed_table_names_the_policy_and_test_options():
     assert "pixel stats imagenet" in text and "recipe authors" in text
     assert "selection" not in format_table(results)
     assert describe_model({}).startswith("model: ?")
+
+
+def test_pipeline_recipe_option_sets_overrides_and_index_hold_out():
+    import pytest
+
+    from vireid.errors import VireidError
+    from vireid.pipeline.cli import _train_overrides
+
+    extra, val_ids = _train_overrides("tiny-eees", "authors", ["optim.epochs=3"], None)
+    assert extra == ["optim.epochs=3", "recipe=authors"] and val_ids == 0  # last: every id trains
+    assert _train_overrides("tiny-eees", None, None, None) == ([], None)  # today's default: val
+    assert _train_overrides("tiny-eees", "paper", None, 5)[1] == 5  # an explicit count is kept
+    with pytest.raises(VireidError, match="reproduce"):
+        _train_overrides("tiny-eees", None, ["run.selection=refit"], None)
