@@ -22,7 +22,7 @@ VAL_IDS ?=
 
 RUN_OPTS := --dataset $(DATASET) --root "$(ROOT)" $(if $(TRIAL),--trial $(TRIAL)) $(if $(RUN),--run "$(RUN)") $(if $(FORCE),--force)
 
-.PHONY: setup test demo captions train eval all bench clean-demo help
+.PHONY: setup test demo captions train eval all bench reproduce clean-demo help
 
 help:
 	@echo "make demo      whole pipeline on a synthetic benchmark, CPU, minutes (runs/demo)"
@@ -31,6 +31,7 @@ help:
 	@echo "make train     DATASET=sysu ROOT=DIR METHOD=eees [TRIAL=t for regdb] [VAL_IDS=n, same for captions]"
 	@echo "make eval      DATASET=sysu ROOT=DIR METHOD=eees [DEVICE=cuda]"
 	@echo "make all       captions + train + eval;  make bench [SIZE=short|full]"
+	@echo "make reproduce TABLE=3|4|methods DATASET=sysu ROOT=DIR [SCALE=full|tiny SEEDS=1 RECIPE=authors|paper OUT=DIR]"
 
 setup: $(STAMP)
 
@@ -57,6 +58,15 @@ eval: setup
 	$(VIREID) pipeline eval $(RUN_OPTS) --method $(METHOD) --device $(DEVICE)
 
 all: captions train eval
+
+# make reproduce TABLE=3 DATASET=sysu ROOT=/data/SYSU-MM01 [SCALE=full|tiny SEEDS=1 RECIPE=authors|paper OUT=runs/reproduce-table3]
+TABLE ?= 3
+SCALE ?= full
+SEEDS ?= 1
+RECIPE ?= authors
+OUT ?= runs/reproduce-table$(TABLE)-$(DATASET)
+reproduce: setup
+	$(VIREID) reproduce --table $(TABLE) --dataset $(DATASET) --root "$(ROOT)" --scale $(SCALE) --seeds $(SEEDS) --recipe $(RECIPE) --out "$(OUT)"
 
 bench: setup
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/run.py --size $(SIZE)

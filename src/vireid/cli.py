@@ -47,10 +47,11 @@ def _register_stages() -> None:
     from vireid.evaluation.cli import register as register_eval
     from vireid.methods.cli import register as register_methods
     from vireid.pipeline.cli import register as register_pipeline
+    from vireid.reproduce.cli import register as register_reproduce
     from vireid.training.cli import register as register_train
 
     for register in (register_data, register_captions, register_methods, register_train,
-                     register_eval, register_pipeline):
+                     register_eval, register_pipeline, register_reproduce):
         register(app)
 
 

@@ -23,10 +23,20 @@ def training_record(state: dict[str, Any]) -> dict[str, Any]:
     cfg = state.get("train_config") or {}
     data = cfg.get("data") or {}
     best = state.get("best") or {}
-    selection = (f"best {best.get('metric')} on held-out training ids (epoch {best.get('epoch')})"
-                 if best and best.get("epoch") == state.get("epoch") else f"epoch {state.get('epoch')}")
-    return {"method": cfg.get("method"), "preset": cfg.get("preset"), "epoch": state.get("epoch"),
-            "seed": (cfg.get("run") or {}).get("seed"), "selection": selection,
+    policy = (cfg.get("run") or {}).get("selection", "val")
+    epoch = state.get("epoch")
+    if best and best.get("epoch") == epoch:
+        detail = f"best {best.get('metric')} on held-out training ids (epoch {best.get('epoch')})"
+    elif policy == "refit":
+        detail = f"epoch count {epoch} chosen on held-out ids, retrained on every training id"
+    elif policy == "last":
+        detail = f"final epoch {epoch}, every training id"
+    else:
+        detail = f"epoch {epoch}"
+    return {"method": cfg.get("method"), "preset": cfg.get("preset"), "recipe": cfg.get("recipe") or None,
+            "epoch": epoch, "seed": (cfg.get("run") or {}).get("seed"), "selection": policy,
+            "selection_detail": detail,
+            "pixel_stats": (cfg.get("model") or {}).get("pixel_stats", "clip"),
             "trained_on": {"dataset": data.get("dataset"), "trial": data.get("trial") or None},
             "layout_version": state.get("version")}
 

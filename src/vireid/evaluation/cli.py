@@ -140,7 +140,7 @@ def eval_command(
                             interpolation=interpolation)
     from vireid.evaluation.report import format_table
 
-    typer.echo(format_table(report.results))
+    typer.echo(format_table(report.results, report.record))
     typer.echo(f"wrote {', '.join(str(p) for p in report.written)}")
 
 

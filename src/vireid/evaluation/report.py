@@ -15,8 +15,23 @@ from vireid.evaluation.runner import SUMMARY_KEYS
 from vireid.evaluation.sets import EvalSet
 
 
-def format_table(results: dict[str, Any]) -> str:
-    """One row per setting: mean (and std over trials when there are several) in percent."""
+def describe_model(record: dict[str, Any]) -> str:
+    """One line: how the evaluated model was selected and how its test features were made."""
+    training = record.get("training") or {}
+    policy = training.get("selection") or "unknown"
+    detail = training.get("selection_detail")
+    recipe = training.get("recipe") or "none"
+    return (f"model: {training.get('method') or '?'} (recipe {recipe}), selection {policy}"
+            + (f" [{detail}]" if detail else "")
+            + f"; test feature {record.get('feature')}, flip {record.get('flip')}, "
+              f"resize {record.get('interpolation')}, pixel stats {training.get('pixel_stats') or '?'}")
+
+
+def format_table(results: dict[str, Any], record: dict[str, Any] | None = None) -> str:
+    """One row per setting: mean (and std over trials when there are several) in percent.
+
+    With the results.json ``record`` a last line names the identity-selection policy and the
+    test-feature options (see :func:`describe_model`)."""
     multi = len(results["trials"]) > 1
     head = f"{'setting':<26}" + "".join(f"{k:>15}" for k in SUMMARY_KEYS) + f"{'chance R1/mAP':>17}"
     lines = [head, "-" * len(head)]
@@ -34,6 +49,8 @@ def format_table(results: dict[str, Any]) -> str:
     trials = ", ".join(map(str, results["trials"]))
     lines.append(f"{results['dataset']}: percent, mean ± std over trials [{trials}]" if multi
                  else f"{results['dataset']}: percent, trial {trials}")
+    if record is not None:
+        lines.append(describe_model(record))
     return "\n".join(lines)
 
 

@@ -59,8 +59,13 @@ def cvsc_fuse(
     return (features + features[partners].sum(dim=1)) / (m + 1)
 
 
-def kd_loss(fused: torch.Tensor, single: torch.Tensor) -> torch.Tensor:
+def kd_loss(fused: torch.Tensor, single: torch.Tensor, reduction: str = "sum") -> torch.Tensor:
     """One term of EEES Eq. 11: ``(1/N) sum_i ||fused_i - single_i||_2^2``.
+
+    ``reduction="sum"`` (default, Eq. 11 as written): sum over the D dimensions, mean over
+    rows. ``reduction="mean"``: the element mean, ``F.mse_loss(fused, single)``, i.e. the
+    "MSE loss" the sentence under Eq. 11 names and the CLIP-ReID/CSDN code lineage computes
+    (the first value divided by D).
 
     The squared L2 norm is summed over the D feature dimensions and averaged over the N
     rows, i.e. it equals ``torch.nn.functional.mse_loss(fused, single) * D`` (element-wise
@@ -72,4 +77,7 @@ def kd_loss(fused: torch.Tensor, single: torch.Tensor) -> torch.Tensor:
     """
     if fused.shape != single.shape or fused.ndim != 2:
         raise ValueError(f"kd_loss: expected two [N, D] tensors of equal shape, got {tuple(fused.shape)} and {tuple(single.shape)}")
-    return (fused.detach() - single).pow(2).sum(dim=1).mean()
+    if reduction not in ("sum", "mean"):
+        raise ValueError(f"kd_loss: reduction must be 'sum' or 'mean', got {reduction!r}")
+    squared = (fused.detach() - single).pow(2)
+    return squared.sum(dim=1).mean() if reduction == "sum" else squared.mean()

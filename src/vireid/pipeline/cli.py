@@ -27,6 +27,9 @@ CAPTIONS = typer.Option("llava", "--captions",
 VAL_IDS = typer.Option(None, "--val-ids", min=0,
                        help="Training ids held out (split=val) to select best.pt [default: ~5%, >= 1 from 10 ids]. "
                             "Give the same value to every stage.")
+RECIPE = typer.Option(None, "--recipe",
+                      help="paper | authors: merge configs/recipe-<name>.toml under the method preset "
+                           "(docs/methods/eees.md). Give the same value to every stage.")
 METHOD = typer.Option("eees", "--method", help="Training preset: baseline, ise, ese, ese-cvsc, ese-cmsp, eees, tiny-*.")
 
 
@@ -38,6 +41,22 @@ def _context(dataset: str, root: Path | None, run: Path | None, trial: int | Non
     if not root.is_dir():
         raise VireidError(f"{root}: dataset root not found")
     return RunLayout(run or default_run_dir(dataset, trial)), root
+
+
+def _train_overrides(method: str, recipe: str | None, overrides: list[str] | None,
+                     val_ids: int | None) -> tuple[list[str], int | None]:
+    """The train overrides (+ ``recipe=``) and the index's held-out id count for the policy:
+    ``run.selection = last`` trains on every training id, so its index holds none out."""
+    from vireid.training.config import resolve_config
+
+    extra = list(overrides or []) + ([f"recipe={recipe}"] if recipe else [])
+    selection = resolve_config(method, overrides=extra).run.selection
+    if selection == "refit":
+        raise VireidError("run.selection=refit trains twice (held-out ids, then all ids): use "
+                          "`vireid reproduce --selection refit`, or train with selection val or last")
+    if selection == "last" and val_ids is None:
+        val_ids = 0
+    return extra, val_ids
 
 
 def _captions(layout, dataset, root, trial, val_ids, captions, model, quantization, batch_size, limit, force):
@@ -75,16 +94,18 @@ def captions_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, tri
 @pipeline.command("train")
 def train_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial: int = TRIAL,
               val_ids: int = VAL_IDS, method: str = METHOD, captions: str = CAPTIONS,
+              recipe: str = RECIPE,
               overrides: list[str] = typer.Option(None, "--set", help="KEY=VALUE config override."),
               force: bool = FORCE) -> None:
     """Train METHOD from the run's cached manifests (never re-captions)."""
     from vireid.pipeline.stages import index_stage, train_stage
 
     layout, root = _context(dataset, root, run, trial)
+    extra, val_ids = _train_overrides(method, recipe, overrides, val_ids)
     index_stage(layout, dataset, root, trial=trial, val_ids=val_ids, echo=typer.echo)
     checkpoint = train_stage(layout, method, dataset, root, trial=trial,
                              captions=_existing_captions(layout, captions),
-                             overrides=overrides or [], force=force, echo=typer.echo)
+                             overrides=extra, force=force, echo=typer.echo)
     typer.echo(f"checkpoint: {checkpoint}")
 
 
@@ -100,7 +121,7 @@ def eval_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial: 
     checkpoint = layout.model_checkpoint(method)
     record = eval_stage(layout, method, dataset, root, checkpoint, trial=trial, trials=trials,
                         device=device, force=force, echo=typer.echo)
-    typer.echo(format_table(record["results"]))
+    typer.echo(format_table(record["results"], record))
     typer.echo(f"checkpoint: {record.get('checkpoint') or checkpoint}")
     typer.echo(f"results: {layout.results(method)}")
 
@@ -108,6 +129,7 @@ def eval_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial: 
 @pipeline.command("all")
 def all_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial: int = TRIAL,
             val_ids: int = VAL_IDS, method: str = METHOD, captions: str = CAPTIONS,
+            recipe: str = RECIPE,
             model: str = typer.Option(None, "--model", help="LLaVA hub id or local folder."),
             quantization: str = typer.Option("4bit", "--quantization", help="4bit | 8bit | none (none on a CPU)"),
             batch_size: int = typer.Option(16, "--batch-size", min=1, help="Captioning batch size."),
@@ -116,10 +138,11 @@ def all_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial: i
     """captions, then train, then eval (each cached); takes the captioning options of `captions`."""
     from vireid.evaluation.report import format_table
     from vireid.pipeline.stages import eval_stage, train_stage
-    from vireid.training.config import resolve_config
+    from vireid.training.config import recipe_eval_options, resolve_config
 
     layout, root = _context(dataset, root, run, trial)
-    needs_captions = bool(resolve_config(method).needs.captions)
+    extra, val_ids = _train_overrides(method, recipe, None, val_ids)
+    needs_captions = bool(resolve_config(method, overrides=extra).needs.captions)
     if needs_captions:
         caption_path = _captions(layout, dataset, root, trial, val_ids, captions, model, quantization,
                                  batch_size, limit, force)
@@ -129,10 +152,10 @@ def all_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial: i
         index_stage(layout, dataset, root, trial=trial, val_ids=val_ids, force=force, echo=typer.echo)
         caption_path = None
     checkpoint = train_stage(layout, method, dataset, root, trial=trial, captions=caption_path,
-                             force=force, echo=typer.echo)
+                             overrides=extra, force=force, echo=typer.echo)
     record = eval_stage(layout, method, dataset, root, checkpoint, trial=trial, device=device,
-                        force=force, echo=typer.echo)
-    typer.echo(format_table(record["results"]))
+                        force=force, echo=typer.echo, **recipe_eval_options(recipe or ""))
+    typer.echo(format_table(record["results"], record))
 
 
 @pipeline.command("demo")

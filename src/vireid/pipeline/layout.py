@@ -50,11 +50,26 @@ class RunLayout:
     def best_checkpoint(self, method: str) -> Path:
         return self.method_dir(method) / "checkpoints" / "best.pt"
 
-    def model_checkpoint(self, method: str) -> Path:
-        """The checkpoint evaluated for ``method``: best.pt (selected on held-out training ids)
-        when validation produced one, else last.pt (the final epoch)."""
+    def selection(self, method: str) -> str:
+        """The identity policy ``method``'s run was trained with (its config.json; "val" if unknown)."""
+        import json
+
+        try:
+            info = json.loads((self.method_dir(method) / "config.json").read_text())
+            return str(info["config"]["run"].get("selection", "val"))
+        except (OSError, ValueError, KeyError, TypeError):
+            return "val"
+
+    def model_checkpoint(self, method: str, selection: str | None = None) -> Path:
+        """The checkpoint evaluated for ``method`` under the identity policy ``selection``
+        (default: the one its run was trained with): ``last`` and ``refit`` keep the final
+        epoch (last.pt); ``val`` keeps best.pt (selected on held-out training ids) when
+        validation produced one, else last.pt."""
+        policy = selection or self.selection(method)
         best = self.best_checkpoint(method)
-        return best if best.is_file() else self.last_checkpoint(method)
+        if policy == "val" and best.is_file():
+            return best
+        return self.last_checkpoint(method)
 
     def results_dir(self, method: str) -> Path:
         return self.method_dir(method) / "results"

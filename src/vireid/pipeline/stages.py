@@ -106,27 +106,64 @@ def train_stage(run: RunLayout, preset: str, dataset: str, root: Path, *, method
     out = run.method_dir(name)
 
     def fit() -> None:
-        # A re-run starts from scratch (checkpoints of other inputs must not be resumed) in a
-        # folder next to the method's; the previous model is replaced only after success.
+        # Training happens in a folder next to the method's; the previous model is replaced only
+        # after success. A killed attempt of these same inputs (the marker holds the inputs it
+        # was started with) resumes from its last.pt; one of other inputs is discarded.
+        from vireid.atomic import write_json
+        from vireid.fingerprint import hash_json
         from vireid.training.run_dir import RunLock
 
         with RunLock(out):
             staging = out.parent / f".{out.name}.training"
-            shutil.rmtree(staging, ignore_errors=True)  # a killed earlier attempt (we hold the lock)
-            if (out / "stages").is_dir():  # preparatory stage outputs, reused by fingerprint
-                shutil.copytree(out / "stages", staging / "stages")
-            set_resume_hint(f"the previous model in {out} is kept; re-run the same command to train again")
+            marker = staging / "checkpoints" / "stage-inputs.json"
+            key = hash_json(inputs)
             try:
-                train(cfg, staging)
-            except BaseException:
+                same = json.loads(marker.read_text()).get("inputs") == key
+            except (OSError, ValueError, AttributeError):
+                same = False
+            resume = same and (staging / "checkpoints" / "last.pt").is_file() and not force
+            if resume:
+                echo(f"[train-{name}] resuming the interrupted run from {staging / 'checkpoints' / 'last.pt'}")
+            else:
                 shutil.rmtree(staging, ignore_errors=True)
-                raise
+                if (out / "stages").is_dir():  # preparatory stage outputs, reused by fingerprint
+                    shutil.copytree(out / "stages", staging / "stages")
+                write_json(marker, {"inputs": key})
+            set_resume_hint(f"the previous model in {out} is kept; re-run the same command to continue")
+            try:
+                train(cfg, staging, resume="auto" if resume else None)
             finally:
                 set_resume_hint(None)
             swap_in(staging, out)
 
     run_stage(f"train-{name}", run.stamps, inputs, [run.last_checkpoint(name)], fit, force=force, echo=echo)
-    return run.model_checkpoint(name)
+    return run.model_checkpoint(name, cfg.run.selection)
+
+
+def best_epoch(checkpoint: Path) -> int:
+    """The epoch best.pt was saved at (a ``val`` run's selection); the final epoch if none."""
+    from vireid.models.store import load_checkpoint
+
+    state = load_checkpoint(checkpoint)
+    best = state.get("best") or {}
+    return int(best.get("epoch") or state["epoch"])
+
+
+def refit_stage(run_val: RunLayout, run_all: RunLayout, preset: str, dataset: str, root: Path, *,
+                method_dir: str | None = None, trial: int | None = None, captions: Path | None = None,
+                overrides: Sequence[str] = (), force: bool = False, echo: Echo = print) -> tuple[Path, int]:
+    """``run.selection = refit``: train on ``run_val``'s index (held-out ids) and keep its best
+    epoch E, then retrain on ``run_all``'s index (every training id) for E epochs (same
+    schedule, stopped at E) and return that run's final checkpoint and E. Both are cached."""
+    name = method_dir or preset
+    chosen = train_stage(run_val, preset, dataset, root, method_dir=name, trial=trial, captions=captions,
+                         overrides=[*overrides, "run.selection=val"], force=force, echo=echo)
+    epochs = best_epoch(chosen)
+    echo(f"refit {name}: best held-out epoch {epochs}; retraining on every training id")
+    final = train_stage(run_all, preset, dataset, root, method_dir=name, trial=trial, captions=captions,
+                        overrides=[*overrides, "run.selection=refit", f"optim.epochs={epochs}"],
+                        force=force, echo=echo)
+    return final, epochs
 
 
 def swap_in(staging: Path, out: Path) -> None:
@@ -146,9 +183,9 @@ def swap_in(staging: Path, out: Path) -> None:
 
 
 def eval_stage(run: RunLayout, method: str, dataset: str, root: Path, checkpoint: Path, *,
-               trial: int | None = None, trials: int = 10, feature: str = "concat", flip: bool = True,
-               batch_size: int = 64, workers: int = 0, device: str = "cpu", force: bool = False,
-               echo: Echo = print) -> dict[str, Any]:
+               trial: int | None = None, trials: int = 10, feature: str = "concat", flip: bool | str = True,
+               interpolation: str = "bicubic", batch_size: int = 64, workers: int = 0, device: str = "cpu",
+               force: bool = False, echo: Echo = print) -> dict[str, Any]:
     """Evaluate ``checkpoint`` with the dataset's full protocol into ``<method>/results``."""
     from vireid.evaluation.checkpoint import checkpoint_features
     from vireid.evaluation.outputs import evaluate_table
@@ -162,15 +199,17 @@ def eval_stage(run: RunLayout, method: str, dataset: str, root: Path, checkpoint
     inputs = {"checkpoint": hash_file(checkpoint), "checkpoint_file": Path(checkpoint).name,
               "test_lists": hash_file(run.index), "trials": trials,
               "trial": trial, "feature": feature, "flip": flip, "vireid": __version__}
+    if interpolation != "bicubic":  # keys of earlier cached evaluations stay valid
+        inputs["interpolation"] = interpolation
 
     def evaluate() -> None:
         echo(f"[eval-{method}] evaluating {checkpoint}")
         table = checkpoint_features(checkpoint, dataset, root, trials=trials, regdb_trial=trial,
-                                    feature=feature, flip=flip, batch_size=batch_size,
-                                    num_workers=workers, device=device)
+                                    feature=feature, flip=flip, interpolation=interpolation,
+                                    batch_size=batch_size, num_workers=workers, device=device)
         features = save_features(out / "features.npz", table)
         evaluate_table(table, dataset, root, out, trials=trials, regdb_trial=trial,
-                       features_file=features, feature=feature, flip=flip)
+                       features_file=features, feature=feature, flip=flip, interpolation=interpolation)
 
     run_stage(f"eval-{method}", run.stamps, inputs, [run.results(method)], evaluate, force=force, echo=echo)
     return json.loads(run.results(method).read_text())

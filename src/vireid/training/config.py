@@ -12,6 +12,13 @@ variant's settings and only the keys a file or override sets are changed on top,
 Presets: ``vireid/configs/<name>.toml`` (package data; ``extends = ["tiny"]`` merges those
 first), any registered method or variant name (``eees``: the paper's setting), and
 ``tiny-<name>`` for every method or variant (``tiny.toml`` + that method).
+
+Recipes: ``recipe = "<name>"`` (top-level key; ``--set recipe=authors``, ``vireid reproduce
+--recipe``) merges ``vireid/configs/recipe-<name>.toml`` UNDER everything else: it replaces
+the dataclass defaults on the points the recipe decides (augmentation, pixel statistics,
+loss conventions, identity selection, schedule details), while the preset (e.g. tiny's image
+size, epochs and learning rates), config files and overrides still win. A recipe file's
+``[eval]`` table holds the test-feature options (``recipe_eval_options``), not a train key.
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ from vireid.training.optim import OptimConfig
 
 PRESET_DIR = Path(__file__).resolve().parent.parent / "configs"
 TINY = "tiny"
+RECIPE_PREFIX = "recipe-"
+SELECTIONS = ("last", "val", "refit")
 
 
 @dataclass
@@ -59,10 +68,21 @@ class RunConfig:
     val_feature: Literal["pooled", "bn", "proj", "concat"] = "concat"
     tensorboard: bool = True
     progress: bool = True
+    # Identity policy (docs/methods/eees.md): "last" = train on every training identity and
+    # keep the final epoch (the paper); "val" = hold out ids (data.val_ids) and keep best.pt;
+    # "refit" = pick the epoch count on held-out ids, then retrain on all ids for that count
+    # (the pipeline / reproduce layer runs the two trainings; a single run behaves as "val").
+    selection: Literal["last", "val", "refit"] = "val"
+    # Per-term gradient norm w.r.t. the projected image feature (grad/<term> in the logs),
+    # measured every N-th step of an epoch (step 0 always); 0 = never. Objectives that
+    # support it (EEES) honour it; it does not change the training numbers.
+    grad_norm_every: int = 50
 
     def validate(self) -> None:
-        if self.checkpoint_every < 0 or self.validate_every < 0:
-            raise ConfigError("run.checkpoint_every and run.validate_every must be >= 0")
+        if self.checkpoint_every < 0 or self.validate_every < 0 or self.grad_norm_every < 0:
+            raise ConfigError("run.checkpoint_every, run.validate_every and run.grad_norm_every must be >= 0")
+        if self.selection not in SELECTIONS:
+            raise ConfigError(f"run.selection: one of {', '.join(SELECTIONS)}, got {self.selection!r}")
         if self.device != "auto" and not (self.device == "cpu" or self.device.startswith("cuda")):
             raise ConfigError(f"run.device: auto, cpu or cuda, got {self.device!r}")
 
@@ -70,6 +90,7 @@ class RunConfig:
 @dataclass
 class TrainConfig:
     preset: str = ""
+    recipe: str = ""  # "" = none (dataclass defaults), else configs/recipe-<name>.toml (see module doc)
     method: str = "eees"  # a registered method or variant (vireid methods)
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
@@ -110,7 +131,7 @@ def config_dict(cfg: TrainConfig) -> dict[str, Any]:
 
 def preset_names() -> list[str]:
     """Preset files plus every method/variant name and its ``tiny-`` form."""
-    files = {p.stem for p in PRESET_DIR.glob("*.toml")}
+    files = {p.stem for p in PRESET_DIR.glob("*.toml") if not p.stem.startswith(RECIPE_PREFIX)}
     methods = set(method_names())
     return sorted(files | methods | {f"{TINY}-{m}" for m in methods})
 
@@ -126,6 +147,33 @@ def _load_file(path: Path, seen: tuple[str, ...]) -> dict[str, Any]:
     for parent in parents:
         out = merge(out, load_preset_dict(parent, seen))
     return merge(out, raw)
+
+
+def recipe_names() -> list[str]:
+    """The recipes shipped as ``configs/recipe-<name>.toml``."""
+    return sorted(p.stem.removeprefix(RECIPE_PREFIX) for p in PRESET_DIR.glob(f"{RECIPE_PREFIX}*.toml"))
+
+
+def _recipe_file(name: str) -> Path:
+    path = PRESET_DIR / f"{RECIPE_PREFIX}{name}.toml"
+    if not path.is_file():
+        raise ConfigError(f"recipe: unknown {name!r} (known: {', '.join(recipe_names())})")
+    return path
+
+
+def load_recipe_dict(name: str) -> dict[str, Any]:
+    """A recipe's training keys (its ``[eval]`` table left out)."""
+    raw = load_toml(_recipe_file(name))
+    raw.pop("eval", None)
+    raw.pop("recipe", None)
+    return raw
+
+
+def recipe_eval_options(name: str) -> dict[str, Any]:
+    """A recipe's test-feature options (``[eval]``: flip, interpolation, feature); {} for none."""
+    if not name:
+        return {}
+    return dict(load_toml(_recipe_file(name)).get("eval", {}))
 
 
 def load_preset_dict(name: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -156,6 +204,11 @@ def resolve_config(preset: str | None = None, config_file: str | Path | None = N
     if values:
         data = merge(data, values)
     data = apply_overrides(data, overrides)
+    recipe = data.get("recipe") or ""
+    if not isinstance(recipe, str):
+        raise ConfigError(f"recipe: expected a recipe name, got {recipe!r}")
+    if recipe:
+        data = merge(load_recipe_dict(recipe), data)  # under everything else: see module doc
     name = data.get("method", TrainConfig.method)
     if not isinstance(name, str):
         raise ConfigError(f"method: expected a method name, got {name!r}")
@@ -168,4 +221,7 @@ def resolve_config(preset: str | None = None, config_file: str | Path | None = N
         raise ConfigError(f"unknown config key method_config (the method's settings go under [{family}])")
     method_config = from_dict(resolved.method.config_cls, merge(resolved.variant.config, section),
                               prefix=f"{family}.")
-    return from_dict(TrainConfig, {**data, "method_config": method_config})
+    cfg = from_dict(TrainConfig, {**data, "method_config": method_config})
+    if cfg.run.selection == "last" and cfg.data.val_ids is None and not cfg.data.index:
+        cfg.data.val_ids = 0  # train on every training identity (an index file decides itself)
+    return cfg

@@ -160,6 +160,10 @@ class Trainer:
                     captions, cache_dir / f"tokens-{self.train_cache.key}-{hash_json(captions)[:16]}.pt")
             self.tokens = token_cache.tokens
         self.fingerprints = {**self.data.fingerprints, "image_cache": self.train_cache.key}
+        if cfg.run.selection == "last" and self.data.val.num_rows and self.is_main:
+            tqdm.write(f"warning: run.selection=last trains on every training identity, but the image "
+                       f"index holds {self.data.val.num_rows} held-out (split=val) images that are not "
+                       f"trained on; build the index with --val-ids 0")
 
     def _setup_model(self) -> None:
         cfg = self.cfg
@@ -277,10 +281,17 @@ class Trainer:
             rows = torch.from_numpy(np.concatenate([batch.visible, batch.infrared]))
             tokens = self.tokens[rows].to(dev, non_blocking=True)
         loss_gen = make_generator("cpu", step_seed(seed, epoch, step, stream + 2))
+        every = cfg.run.grad_norm_every
+        # Objectives that can measure per-term gradient norms read this flag (EEES); others ignore it.
+        self.objective.probe_grad_norms = probe = bool(every) and step % every == 0
         with self.acc.autocast():
             result = self.module(TrainBatch(visible=vis, infrared=ir, labels=labels, tokens=tokens,
                                             generator=loss_gen, epoch=epoch, step=step,
                                             extra_visible=extra))
+        if probe:
+            for key, value in (getattr(self.objective, "grad_norms", None) or {}).items():
+                self._grad_sums[key] = self._grad_sums.get(key, 0.0) + float(value)
+                self._grad_counts[key] = self._grad_counts.get(key, 0) + 1
         names = list(result.terms)
         values = torch.stack([result.terms[n].detach().float() for n in names])
         self.optimizer.zero_grad(set_to_none=True)
@@ -326,6 +337,8 @@ class Trainer:
                                  depth=2 * self.cfg.data.workers,
                                  pin_memory=self.device.type == "cuda")
         sums: dict[str, float] = {}
+        self._grad_sums: dict[str, float] = {}
+        self._grad_counts: dict[str, int] = {}
         steps = 0
         start = time.perf_counter()
         show = self.cfg.run.progress and self.is_main
@@ -364,6 +377,8 @@ class Trainer:
         means = self.acc.reduce(means, reduction="mean").tolist() if self.acc.num_processes > 1 else means.tolist()
         images = steps * self.sampler.images_per_batch * self.acc.num_processes
         stats = {f"loss/{k}": float(v) for k, v in zip(names, means)}
+        # ||d(weight * term) / d proj|| per term, mean over the probed steps (this process's batches).
+        stats.update({f"grad/{k}": v / self._grad_counts[k] for k, v in sorted(self._grad_sums.items())})
         stats.update({"steps": steps, "time/epoch_s": seconds, "images_per_s": images / seconds,
                       "steps_per_s": steps / seconds, "data_share": loader.wait_seconds / seconds})
         return stats

@@ -5,7 +5,12 @@ Feature choices the paper leaves open (chosen for stability, documented here onc
     projected feature) and the WRT loss on both un-normalised features, summed, following
     the CLIP-ReID/CSDN recipe the paper extends.
   - Every text-side term (ESE, CVSC, KD, CMSP, ISE) uses the 1024-d projected image
-    feature ``proj`` and the text feature, both L2-normalised first. The contrastive
+    feature ``proj`` and the text feature, by default (``eees.text_space = "normalized"``)
+    both L2-normalised first; ``"raw"`` keeps the raw features and uses dot products with
+    temperature 1 (CLIP-ReID/CSDN). ``eees.positives`` and ``eees.kd_reduction`` choose the
+    other two open conventions (EEESConfig, docs/methods/eees.md).
+  - With a second visible view in the batch (``augment.second_visible_view``), ID and WRT
+    see every view; the text terms see the first view and the infrared rows. The contrastive
     similarity is a cosine anyway; normalising before CVSC fusion, KD and CMSP keeps their
     distances bounded (<= 2) and independent of the very different raw norms of CLIP's
     image and text embeddings, so lambda_3 and lambda_4 do not need rescaling per backbone.
@@ -55,64 +60,136 @@ class EEESObjective(Objective):
         self.register_buffer("class_text", class_text, persistent=False)
 
     def forward(self, batch: TrainBatch) -> LossResult:
-        out = self.model(visible=batch.visible, infrared=batch.infrared)
+        visible, labels = batch.visible, batch.labels
+        text_rows = None
+        if batch.extra_visible:
+            # The authors' loader: every visible image twice per step (view 2 with channel
+            # exchange). Identity and triplet losses see every view; the text terms see the
+            # first view only (one caption per image): rows [view 1; view 2..; infrared].
+            n_vis = visible.shape[0]
+            views = (visible, *batch.extra_visible)
+            visible = torch.cat(views)
+            vis_labels, ir_labels = labels[:n_vis], labels[n_vis:]
+            labels = torch.cat([vis_labels] * len(views) + [ir_labels])
+            first = torch.arange(n_vis, device=labels.device)
+            infrared = torch.arange(len(views) * n_vis, labels.shape[0], device=labels.device)
+            text_rows = torch.cat([first, infrared])
+        out = self.model(visible=visible, infrared=batch.infrared)
         text = self.model.encode_text(batch.tokens) if batch.tokens is not None else None
-        return eees_loss(self.cfg, out, batch.labels, text=text, class_text=self.class_text,
-                         generator=batch.generator)
+        probe = bool(getattr(self, "probe_grad_norms", False))
+        result = eees_loss(self.cfg, out, labels, text=text, class_text=self.class_text,
+                           generator=batch.generator, text_rows=text_rows, grad_norms=probe)
+        # Read by the trainer when it asked for them (``probe_grad_norms``), never a loss term.
+        self.grad_norms = getattr(result, "grad_norms", {})
+        return result
+
+
+def term_grad_norms(weighted: dict[str, torch.Tensor], feature: torch.Tensor) -> dict[str, float]:
+    """Per loss term, the mean over rows of ``||d(weighted term) / d feature_row||_2``.
+
+    ``weighted`` maps term names to their weighted values (graph attached). Terms that do
+    not depend on ``feature`` give 0. Uses ``torch.autograd.grad`` on ``feature`` only, so
+    the network's parameter gradients are untouched (the graph is retained for backward).
+    """
+    out: dict[str, float] = {}
+    for name, value in weighted.items():
+        if not value.requires_grad:
+            out[name] = 0.0
+            continue
+        (grad,) = torch.autograd.grad(value, feature, retain_graph=True, allow_unused=True)
+        out[name] = 0.0 if grad is None else float(grad.to(torch.promote_types(grad.dtype, torch.float32)).norm(dim=-1).mean())
+    return out
 
 
 def eees_loss(cfg: EEESConfig, outputs, labels: torch.Tensor, *, text: torch.Tensor | None = None,
-              class_text: torch.Tensor | None = None, generator: torch.Generator | None = None) -> LossResult:
+              class_text: torch.Tensor | None = None, generator: torch.Generator | None = None,
+              text_rows: torch.Tensor | None = None, grad_norms: bool = False) -> LossResult:
     """Eq. 13 on one batch's network outputs (see :class:`EEESObjective`).
 
-    ``text`` [B, D]: the caption feature of each row (ESE rows); ``class_text`` [C, D]: one
-    learned prompt feature per identity (ISE row); ``generator`` draws the CVSC partners.
+    ``text`` [B', D]: the caption feature of each text row (ESE rows); ``class_text`` [C, D]:
+    one learned prompt feature per identity (ISE row); ``generator`` draws the CVSC partners.
+    ``text_rows`` (None = every row): the output rows the text terms use, in order, one per
+    ``text`` row (the first visible view and the infrared rows when a second visible view is
+    in the batch). ``grad_norms``: also measure, per weighted term, the gradient norm w.r.t.
+    the projected image feature (``LossResult.grad_norms``, see :func:`term_grad_norms`).
     """
     w = cfg.weights
     terms: dict[str, torch.Tensor] = {}
+    weighted: dict[str, torch.Tensor] = {}
     heads = [outputs["logits"]] + ([outputs["proj_logits"]] if "proj_logits" in outputs else [])
     terms["id"] = sum(id_loss(h, labels, cfg.label_smoothing) for h in heads)
-    total = terms["id"]
+    weighted["id"] = terms["id"]
     if cfg.use_wrt:
         terms["wrt"] = wrt_loss(outputs["pooled"], labels) + wrt_loss(outputs["proj"], labels)
-        total = total + w.wrt * terms["wrt"]
+        weighted["wrt"] = w.wrt * terms["wrt"]
+    text_out = outputs
+    text_labels = labels
+    if text_rows is not None:
+        text_out = {"proj": outputs["proj"][text_rows], "modality": outputs["modality"][text_rows]}
+        text_labels = labels[text_rows]
+    normalize = cfg.text_space == "normalized"
+    temperature = cfg.temperature if normalize else 1.0
     if cfg.use_ise:
         if class_text is None:
             raise VireidError("eees: the ise variant needs class_text (learned prompt features per identity)")
-        terms["ise"] = prompt_ce_loss(outputs["proj"], class_text, labels, cfg.temperature)
-        total = total + w.con * terms["ise"]
+        terms["ise"] = prompt_ce_loss(text_out["proj"], class_text, text_labels, temperature, normalize)
+        weighted["ise"] = w.con * terms["ise"]
     if cfg.use_ese:
         if text is None:
             raise VireidError("eees: ESE needs text (one caption feature per image row)")
-        total = total + _text_terms(cfg, outputs, labels, text, generator, terms)
+        _text_terms(cfg, text_out, text_labels, text, generator, terms, weighted)
+    # Summed in the grouping of Eq. 13 as it was first coded (id + wrt + ise + (text terms)),
+    # so seeded runs keep their exact numbers.
+    total = weighted["id"]
+    for name in ("wrt", "ise"):
+        if name in weighted:
+            total = total + weighted[name]
+    text_names = [n for n in ("con_o", "con_m", "kd", "cmsp") if n in weighted]
+    if text_names:
+        text_total = weighted[text_names[0]]
+        for name in text_names[1:]:
+            text_total = text_total + weighted[name]
+        total = total + text_total
+    norms = term_grad_norms(weighted, outputs["proj"]) if grad_norms and torch.is_grad_enabled() else {}
     terms = {k: v.detach() for k, v in terms.items()}
     terms["total"] = total.detach()
-    return LossResult(total=total, terms=terms)
+    result = LossResult(total=total, terms=terms)
+    result.grad_norms = norms
+    return result
 
 
-def _text_terms(cfg: EEESConfig, outputs, labels, text, generator, terms) -> torch.Tensor:
+def _text_terms(cfg: EEESConfig, outputs, labels, text, generator, terms, weighted) -> None:
     w = cfg.weights
-    image = F.normalize(outputs["proj"], dim=-1)
-    text = F.normalize(text, dim=-1)
+    normalize = cfg.text_space == "normalized"
+    temperature = cfg.temperature if normalize else 1.0
+    image = outputs["proj"]
+    if normalize:
+        image, text = F.normalize(image, dim=-1), F.normalize(text, dim=-1)
     modality = outputs["modality"]
     halves = {}
     for mod in (VISIBLE, INFRARED):
         rows = torch.nonzero(modality == mod).flatten()
         if len(rows):
             halves[mod] = (image[rows], text[rows], labels[rows])
-    terms["con_o"] = sum(contrastive_loss(f, t, cfg.temperature) for f, t, _ in halves.values())
-    weighted = w.con * terms["con_o"]
+
+    def con(f, t, lab):
+        return contrastive_loss(f, t, temperature, labels=lab if cfg.positives == "identity" else None,
+                                normalize=normalize)
+
+    terms["con_o"] = sum(con(f, t, lab) for f, t, lab in halves.values())
+    weighted["con_o"] = w.con * terms["con_o"]
     if cfg.use_cvsc:
         con_m, kd = [], []
         for f, t, lab in halves.values():
             partners = cvsc_partners(lab, cfg.m, generator)
             f_m = cvsc_fuse(f, lab, cfg.m, partners=partners)
             t_m = cvsc_fuse(t, lab, cfg.m, partners=partners)
-            con_m.append(contrastive_loss(f_m, t_m, cfg.temperature))
-            kd.append(kd_loss(f_m, f) + kd_loss(t_m, t))
+            con_m.append(con(f_m, t_m, lab))
+            kd.append(kd_loss(f_m, f, cfg.kd_reduction) + kd_loss(t_m, t, cfg.kd_reduction))
         terms["con_m"] = sum(con_m)
         terms["kd"] = sum(kd)
-        weighted = weighted + w.con * terms["con_m"] + w.kd * terms["kd"]
+        weighted["con_m"] = w.con * terms["con_m"]
+        weighted["kd"] = w.kd * terms["kd"]
     if cfg.use_cmsp:
         if set(halves) != {VISIBLE, INFRARED} or not torch.equal(halves[VISIBLE][2], halves[INFRARED][2]):
             raise VireidError(
@@ -121,5 +198,4 @@ def _text_terms(cfg: EEESConfig, outputs, labels, text, generator, terms) -> tor
             )
         (f_v, t_v, _), (f_r, t_r, _) = halves[VISIBLE], halves[INFRARED]
         terms["cmsp"] = cmsp_loss(f_v, f_r, t_v, t_r)
-        weighted = weighted + w.cmsp * terms["cmsp"]
-    return weighted
+        weighted["cmsp"] = w.cmsp * terms["cmsp"]

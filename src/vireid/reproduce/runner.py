@@ -1,0 +1,266 @@
+"""`vireid reproduce`: train and evaluate every row of a table over seeds, cached per unit.
+
+Folder ``--out DIR``::
+
+    DIR/_data/<dataset>[-trial<T>]/        image index of every training id (+ captions)
+    DIR/_data/<dataset>[-trial<T>]-heldout/ image index with ~5% of the ids held out (val, refit)
+    DIR/_data/.../stages/                  stage stamps (index, captions, train-*, eval-*)
+    DIR/<row>-seed<k>[-trial<T>]/          one trained model: checkpoints/, logs/, results/
+    DIR/<row>-seed<k>[-trial<T>]/heldout/  refit's first run (on held-out ids)
+    DIR/table<N>.md, table<N>.json, table<N>.png
+
+Each (row, seed[, trial]) unit is a cached pipeline train stage plus a cached eval stage
+(``vireid.pipeline.stages``): a finished unit is never retrained, and a killed run started
+again with the same arguments skips every finished unit and re-runs the interrupted one.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vireid import __version__
+from vireid.errors import ConfigError, VireidError
+from vireid.pipeline.layout import RunLayout
+from vireid.reproduce.tables import MAIN_SETTINGS, METRICS, Row, TableSpec, published, table_spec
+
+SCALES = ("full", "tiny")
+
+
+@dataclass(frozen=True)
+class UnitLayout(RunLayout):
+    """A RunLayout whose manifests and stamps live in ``data`` and whose models live in
+    ``root/<name>[/<sub>]`` (``sub``: "heldout" for refit's first run)."""
+
+    data: Path = Path(".")
+    sub: str = ""
+
+    @property
+    def manifests(self) -> Path:
+        return self.data / "manifests"
+
+    @property
+    def stamps(self) -> Path:
+        return self.data / "stages"
+
+    def method_dir(self, method: str) -> Path:
+        return self.root / method / self.sub if self.sub else self.root / method
+
+
+@dataclass
+class ReproduceConfig:
+    table: str
+    dataset: str
+    root: Path
+    out: Path
+    scale: str = "full"
+    seeds: int = 1
+    recipe: str = "authors"
+    selection: str = ""  # "" = the recipe's (or the preset's) run.selection
+    captions: str = ""  # "" = reference for synthetic data, else llava
+    trials: int = 10  # RegDB: trials 1..N, one model each; SYSU/LLCM: gallery trials
+    device: str = "auto"
+    overrides: tuple[str, ...] = ()
+    force: bool = False
+
+    def validate(self) -> None:
+        from vireid.datasets.registry import DATASETS
+        from vireid.training.config import SELECTIONS, recipe_names
+
+        if self.scale not in SCALES:
+            raise ConfigError(f"--scale: one of {', '.join(SCALES)}, got {self.scale!r}")
+        if self.seeds < 1:
+            raise ConfigError(f"--seeds: at least 1, got {self.seeds}")
+        if self.recipe and self.recipe not in recipe_names():
+            raise ConfigError(f"--recipe: one of {', '.join(recipe_names())}, got {self.recipe!r}")
+        if self.selection and self.selection not in SELECTIONS:
+            raise ConfigError(f"--selection: one of {', '.join(SELECTIONS)}, got {self.selection!r}")
+        if self.dataset not in DATASETS:
+            raise ConfigError(f"--dataset: one of {', '.join(DATASETS)}, got {self.dataset!r}")
+        if not 1 <= self.trials <= 10:
+            raise ConfigError(f"--trials: 1..10, got {self.trials}")
+        if not Path(self.root).is_dir():
+            raise VireidError(f"{self.root}: dataset root not found")
+
+
+def _eval_device(device: str) -> str:
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _caption_source(cfg: ReproduceConfig) -> str:
+    if cfg.captions:
+        return cfg.captions
+    from vireid.datasets.synth import CAPTIONS_FILE
+
+    return "reference" if (Path(cfg.root) / CAPTIONS_FILE).is_file() else "llava"
+
+
+class Reproducer:
+    def __init__(self, cfg: ReproduceConfig, echo=print):
+        cfg.validate()
+        self.cfg = cfg
+        self.spec: TableSpec = table_spec(cfg.table)
+        self.echo = echo
+        self.out = Path(cfg.out)
+        self.caption_source = _caption_source(cfg)
+
+    # -- configuration of one row --------------------------------------------------------------
+    def row_overrides(self, row: Row, seed: int) -> list[str]:
+        cfg = self.cfg
+        extra = [*row.overrides, f"run.seed={seed}", f"run.device={cfg.device}", "run.progress=false"]
+        if cfg.recipe:
+            extra.append(f"recipe={cfg.recipe}")
+        if cfg.selection:
+            extra.append(f"run.selection={cfg.selection}")
+        return extra + list(cfg.overrides)
+
+    def selection(self, row: Row) -> str:
+        from vireid.training.config import resolve_config
+
+        return resolve_config(row.preset(self.cfg.scale), overrides=self.row_overrides(row, 0)).run.selection
+
+    def needs_captions(self, row: Row) -> bool:
+        from vireid.training.config import resolve_config
+
+        return bool(resolve_config(row.preset(self.cfg.scale), overrides=self.row_overrides(row, 0)).needs.captions)
+
+    def trials_to_train(self) -> list[int | None]:
+        return list(range(1, self.cfg.trials + 1)) if self.cfg.dataset == "regdb" else [None]
+
+    # -- data layouts ----------------------------------------------------------------------------
+    def _data(self, trial: int | None, heldout: bool, sub: str = "") -> UnitLayout:
+        tag = self.cfg.dataset + (f"-trial{trial}" if trial else "") + ("-heldout" if heldout else "")
+        return UnitLayout(self.out, data=self.out / "_data" / tag, sub=sub)
+
+    def _prepare(self, trial: int | None, heldout: bool, captions: bool) -> tuple[UnitLayout, Path | None]:
+        from vireid.pipeline.stages import captions_stage, index_stage
+
+        layout = self._data(trial, heldout)
+        index_stage(layout, self.cfg.dataset, self.cfg.root, trial=trial, val_ids=None if heldout else 0,
+                    echo=self.echo)
+        caption_path = None
+        if captions:
+            # Captions are made once, from the every-id index (its train rows are every training
+            # image); the held-out index joins the same manifest on image_id.
+            full = self._data(trial, False)
+            if heldout:
+                index_stage(full, self.cfg.dataset, self.cfg.root, trial=trial, val_ids=0, echo=self.echo)
+            caption_path = captions_stage(full, self.cfg.root, self.caption_source, echo=self.echo)
+        return layout, caption_path
+
+    # -- one unit ----------------------------------------------------------------------------------
+    def unit_name(self, row: Row, seed: int, trial: int | None) -> str:
+        return f"{row.name}-seed{seed}" + (f"-trial{trial}" if trial else "")
+
+    def run_unit(self, row: Row, seed: int, trial: int | None) -> dict[str, Any]:
+        from vireid.pipeline.stages import eval_stage, refit_stage, train_stage
+        from vireid.training.config import recipe_eval_options
+
+        cfg = self.cfg
+        name = self.unit_name(row, seed, trial)
+        policy = self.selection(row)
+        captions = self.needs_captions(row)
+        preset = row.preset(cfg.scale)
+        overrides = self.row_overrides(row, seed)
+        chosen_epochs = None
+        if policy == "refit":
+            val_layout, caption_path = self._prepare(trial, True, captions)
+            all_layout, _ = self._prepare(trial, False, captions)
+            val_layout = UnitLayout(self.out, data=val_layout.data, sub="heldout")
+            checkpoint, chosen_epochs = refit_stage(val_layout, all_layout, preset, cfg.dataset, cfg.root,
+                                                    method_dir=name, trial=trial, captions=caption_path,
+                                                    overrides=overrides, force=cfg.force, echo=self.echo)
+            layout = all_layout
+        else:
+            layout, caption_path = self._prepare(trial, policy == "val", captions)
+            checkpoint = train_stage(layout, preset, cfg.dataset, cfg.root, method_dir=name, trial=trial,
+                                     captions=caption_path, overrides=overrides, force=cfg.force,
+                                     echo=self.echo)
+        options = recipe_eval_options(cfg.recipe)
+        trials = 1 if cfg.dataset == "regdb" else cfg.trials
+        record = eval_stage(layout, name, cfg.dataset, cfg.root, checkpoint, trial=trial, trials=trials,
+                            device=_eval_device(cfg.device), force=cfg.force, echo=self.echo, **options)
+        values = {s: {m: float(v["mean"][m]) for m in v["mean"]} for s, v in record["results"]["settings"].items()}
+        return {"unit": name, "row": row.name, "seed": seed, "trial": trial, "selection": policy,
+                "refit_epochs": chosen_epochs, "checkpoint": str(checkpoint),
+                "results": str(layout.results(name)), "values": values,
+                "test_options": {k: record.get(k) for k in ("feature", "flip", "interpolation")},
+                "training": record.get("training")}
+
+    # -- the table ---------------------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        from vireid.reproduce.report import write_outputs
+
+        cfg = self.cfg
+        start = time.perf_counter()
+        self.out.mkdir(parents=True, exist_ok=True)
+        units: list[dict[str, Any]] = []
+        total = len(self.spec.rows) * cfg.seeds * len(self.trials_to_train())
+        done = 0
+        for row in self.spec.rows:
+            for seed in range(cfg.seeds):
+                for trial in self.trials_to_train():
+                    done += 1
+                    self.echo(f"== [{done}/{total}] {self.unit_name(row, seed, trial)} "
+                              f"({row.preset(cfg.scale)}) ==")
+                    t0 = time.perf_counter()
+                    unit = self.run_unit(row, seed, trial)
+                    unit["seconds_this_call"] = round(time.perf_counter() - t0, 1)
+                    units.append(unit)
+        summary = summarise(self.spec, cfg.dataset, units)
+        wall = time.perf_counter() - start
+        info = {"table": self.spec.table, "title": self.spec.title, "source": self.spec.source,
+                "dataset": cfg.dataset, "root": str(cfg.root), "scale": cfg.scale, "seeds": cfg.seeds,
+                "recipe": cfg.recipe or "none", "selection": sorted({u["selection"] for u in units}),
+                "captions": self.caption_source, "trials": cfg.trials, "overrides": list(cfg.overrides),
+                "test_options": units[0]["test_options"] if units else {},
+                "wall_s_this_call": round(wall, 1), "vireid_version": __version__}
+        return write_outputs(self.out, info, summary, units, echo=self.echo)
+
+
+def _mean_std(values: list[float]) -> tuple[float, float]:
+    n = len(values)
+    mean = sum(values) / n
+    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else 0.0
+    return mean, std
+
+
+def summarise(spec: TableSpec, dataset: str, units: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per row and setting: mean and sample std over seeds (percent) of each metric; a seed's
+    value is the mean over its trained trials (RegDB) of the protocol's mean over gallery trials."""
+    rows = []
+    for row in spec.rows:
+        mine = [u for u in units if u["row"] == row.name]
+        seeds = sorted({u["seed"] for u in mine})
+        settings = sorted({s for u in mine for s in u["values"]})
+        stats: dict[str, dict[str, dict[str, float]]] = {}
+        for setting in settings:
+            stats[setting] = {}
+            metrics = sorted({m for u in mine for m in u["values"].get(setting, {})})
+            for metric in metrics:
+                per_seed = []
+                for seed in seeds:
+                    vals = [u["values"][setting][metric] for u in mine
+                            if u["seed"] == seed and metric in u["values"].get(setting, {})]
+                    per_seed.append(100 * sum(vals) / len(vals))
+                mean, std = _mean_std(per_seed)
+                stats[setting][metric] = {"mean": mean, "std": std, "per_seed": per_seed}
+        rows.append({"row": row.name, "label": row.label or row.name, "method": row.method,
+                     "overrides": list(row.overrides), "seeds": seeds, "stats": stats,
+                     "published": published(dataset, spec.table, row),
+                     "main_settings": list(MAIN_SETTINGS.get(dataset, ())), "metrics": list(METRICS)})
+    return rows
+
+
+def reproduce(cfg: ReproduceConfig, echo=print) -> dict[str, Any]:
+    return Reproducer(cfg, echo).run()
+
+
+__all__ = ["ReproduceConfig", "Reproducer", "UnitLayout", "reproduce", "summarise"]
