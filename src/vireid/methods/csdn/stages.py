@@ -141,15 +141,17 @@ class PromptStage(Stage):
         infrared = torch.from_numpy(context.modalities == "infrared").to(dev)
 
         def loss_of(rows: torch.Tensor) -> torch.Tensor:
-            lab, ir = labels[rows], infrared[rows]
-            with context.autocast():
-                text_v = learners["visible"](lab)
-                text_r = learners["infrared"](lab)
-            text = torch.where(ir[:, None], text_r.float(), text_v.float())
+            lab = labels[rows]
+            text = feats.new_zeros((len(rows), feats.shape[1]))
+            for name in MODALITIES:  # each row gets its own modality's prompt feature
+                mine = infrared[rows] if name == "infrared" else ~infrared[rows]
+                if bool(mine.any()):
+                    ids, inverse = torch.unique(lab[mine], return_inverse=True)
+                    with context.autocast():
+                        encoded = learners[name](ids)  # each (identity, modality) prompt once
+                    text = text.index_put((torch.nonzero(mine).flatten(),), encoded.float()[inverse])
             return _pair_loss(feats[rows], text, lab, cfg.temperature)
 
-        # Each row needs only its own modality's prompt; computing both keeps the code simple
-        # and costs one extra text pass per step (the stage is small next to stage 3).
         with _Frozen(model.text):
             history = _fit(context, cfg, "prompt", learners, [l.ctx for l in learners.values()], loss_of)
             with context.autocast():
