@@ -184,7 +184,7 @@ def test_hse_with_one_visible_view_and_msel_views_first():
 
 def test_many_steps_with_extreme_features_stay_finite_under_bf16_autocast():
     """The reference code reports NaN losses around epoch 60-70: sqrt at 0 and half-precision
-    logits. Here: huge, tiny and identical features, bf16 autocast, 300 optimiser steps."""
+    logits. Here: huge, tiny and identical features, bf16 autocast, 120 optimiser steps."""
     torch.manual_seed(0)
     labels = torch.tensor([0, 0, 0, 0, 1, 1, 1, 1])
     base = {k: v.detach().clone() for k, v in _outputs(n=8, views=2, classes=3, dim=16, scale=1.0).items()}
@@ -197,7 +197,7 @@ def test_many_steps_with_extreme_features_stay_finite_under_bf16_autocast():
     text = torch.randn(3, 16) * 1e3          # raw logits far beyond bf16's exact range
     opt = torch.optim.SGD(params.values(), lr=1e-2)
     cfg = CSDNConfig()
-    for _ in range(300):
+    for _ in range(120):
         with torch.autocast("cpu", dtype=torch.bfloat16):
             res = csdn_loss(cfg, {**{k: v.bfloat16() for k, v in params.items()}, "modality": base["modality"]},
                             labels, 2, text)

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from vireid.errors import VireidError
 from vireid.manifests.schema import MODALITIES
 from vireid.methods.base import Stage, StageContext
 from vireid.methods.csdn.config import FusionConfig, PromptConfig
@@ -89,7 +90,8 @@ def _fit(context: StageContext, cfg: PromptConfig, title: str, module: nn.Module
             steps += 1
         mean = total / max(steps, 1)
         if not math.isfinite(mean):
-            raise FloatingPointError(f"csdn {title} stage: loss is not finite at epoch {epoch + 1} ({mean})")
+            raise VireidError(f"csdn {title} stage: loss is not finite at epoch {epoch + 1} ({mean}); lower "
+                              f"csdn.{'prompt' if title == 'prompt' else 'fusion'}.lr or check the inputs")
         history.append({"epoch": epoch + 1, f"loss/{title}": mean, "lr": stage_lr(epoch, cfg)})
         bar.set_postfix(loss=f"{mean:.4f}")
         context.save_progress({"module": {k: v.detach().cpu() for k, v in module.state_dict().items()},
