@@ -36,6 +36,10 @@ class ModelConfig:
                    trained with) or "imagenet" (the authors' CSDN loader). Stored with the
                    model, so evaluation normalises test images exactly as training did.
     architecture:  the registered network (``vireid.models.registry``) built from this config.
+    gem_learnable: make the GeM exponent a trainable parameter initialised at ``gem_p`` (CSDN's
+                   code); False keeps it a fixed hyper-parameter.
+    neck_bias:     train the BNNeck BatchNorm biases (CSDN's code); False freezes them at 0
+                   (the BNNeck paper, CLIP-ReID).
     """
 
     name: str = "RN50"
@@ -48,6 +52,8 @@ class ModelConfig:
     pos_embed_interpolation: Literal["bilinear", "bicubic"] = "bilinear"
     pixel_stats: Literal["clip", "imagenet"] = "clip"
     architecture: str = "two-stem-clip"
+    gem_learnable: bool = False
+    neck_bias: bool = False
 
     def validate(self) -> None:
         h, w = self.image_size

@@ -23,10 +23,10 @@ class BNNeck(nn.Module):
     prescribes, so cosine retrieval on it is not shifted by a learnt offset.
     """
 
-    def __init__(self, dim: int, num_classes: int):
+    def __init__(self, dim: int, num_classes: int, train_bias: bool = False):
         super().__init__()
         self.bn = nn.BatchNorm1d(dim)
-        self.bn.bias.requires_grad_(False)
+        self.bn.bias.requires_grad_(train_bias)
         self.classifier = nn.Linear(dim, num_classes, bias=False)
         nn.init.normal_(self.classifier.weight, std=0.001)
 

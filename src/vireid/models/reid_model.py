@@ -70,11 +70,12 @@ class ReIDModel(nn.Module):
         self.text = TextEncoder(clip)
         self.pooled_dim = int(visual.attnpool.k_proj.in_features)
         self.proj_dim = int(visual.attnpool.c_proj.out_features)
-        self.neck = BNNeck(self.pooled_dim, num_classes)
-        self.proj_neck = BNNeck(self.proj_dim, num_classes)
+        self.neck = BNNeck(self.pooled_dim, num_classes, train_bias=cfg.neck_bias)
+        self.proj_neck = BNNeck(self.proj_dim, num_classes, train_bias=cfg.neck_bias)
         self.config = cfg
         self.num_classes = num_classes
-        self.gem_p = cfg.gem_p
+        # A learnable GeM exponent (CSDN) is a 0-d parameter in the "visual" group.
+        self.gem_p = nn.Parameter(torch.tensor(float(cfg.gem_p))) if cfg.gem_learnable else cfg.gem_p
 
     # -- the evaluation contract -------------------------------------------------------------
     @property
@@ -141,8 +142,9 @@ class ReIDModel(nn.Module):
         BNNeck biases) are left out; every trainable parameter is in exactly one group.
         """
         visual = [self.stems, self.layer1, self.layer2, self.layer3, self.layer4, self.attnpool]
+        extra = [self.gem_p] if isinstance(self.gem_p, nn.Parameter) else []
         groups = {
-            "visual": [p for m in visual for p in m.parameters()],
+            "visual": [p for m in visual for p in m.parameters()] + extra,
             "text": list(self.text.parameters()),
             "heads": [*self.neck.parameters(), *self.proj_neck.parameters()],
         }

@@ -1,0 +1,215 @@
+"""CSDN stages 1 and 2: modality-specific prompts, then the SII fusion.
+
+Both stages train a small part against the projected image feature of every training image,
+extracted once (un-augmented test transform, no gradient, the pretrained network), with
+``supcon_loss(image, text) + supcon_loss(text, image)`` at temperature 1 on raw dot products,
+both modalities pooled in one batch (a same-identity text of the other modality is a
+positive too). Progress (trained weights, optimiser, sampling generator, torch RNG, history)
+is saved after every epoch, so a killed stage resumes from its last finished epoch.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from vireid.errors import VireidError
+from vireid.manifests.schema import MODALITIES
+from vireid.methods.base import Stage, StageContext
+from vireid.methods.csdn.config import FusionConfig, PromptConfig
+from vireid.methods.csdn.fusion import SemanticFusion
+from vireid.methods.csdn.losses import supcon_loss
+from vireid.models.prompt_learner import PromptLearner
+
+PROMPTS = "prompts"
+FUSION = "fusion"
+
+
+def stage_lr(epoch: int, cfg: PromptConfig) -> float:
+    """Learning rate of ``epoch`` (0-based): linear warm-up from ``warmup_lr``, then cosine to ``min_lr``."""
+    if epoch < cfg.warmup_epochs:
+        return cfg.warmup_lr + (cfg.lr - cfg.warmup_lr) * epoch / cfg.warmup_epochs
+    span = max(1, cfg.epochs - cfg.warmup_epochs)
+    return cfg.min_lr + 0.5 * (cfg.lr - cfg.min_lr) * (1 + math.cos(math.pi * (epoch - cfg.warmup_epochs) / span))
+
+
+def _rng() -> dict[str, Any]:
+    state: dict[str, Any] = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"].cpu())
+    if "cuda" in state and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
+
+
+def _fit(context: StageContext, cfg: PromptConfig, title: str, module: nn.Module,
+         params: list[nn.Parameter], loss_of: Callable[[torch.Tensor], torch.Tensor]) -> list[dict[str, float]]:
+    """Train ``params`` (of ``module``) for ``cfg.epochs`` epochs over shuffled training rows.
+
+    ``loss_of(rows)`` is the loss of one batch of training-image rows. Resumes from and saves
+    progress through the context.
+    """
+    n = len(context.labels)
+    opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    gen = torch.Generator().manual_seed(context.seed)
+    history: list[dict[str, float]] = []
+    start = 0
+    saved = context.load_progress()
+    if saved is not None:
+        module.load_state_dict(saved["module"])
+        opt.load_state_dict(saved["optimizer"])
+        gen.set_state(saved["generator"])
+        _set_rng(saved["rng"])
+        history, start = list(saved["history"]), int(saved["epoch"])
+        context.log(f"csdn {title} stage: resumed after epoch {start}/{cfg.epochs}")
+    bar = tqdm(range(start, cfg.epochs), desc=f"CSDN {title} stage", unit="epoch", leave=False,
+               disable=not context.progress)
+    for epoch in bar:
+        module.train()
+        for group in opt.param_groups:
+            group["lr"] = stage_lr(epoch, cfg)
+        order = torch.randperm(n, generator=gen).to(context.device)
+        total, steps = 0.0, 0
+        for rows in order.split(cfg.batch_size):
+            if len(rows) < 2:
+                continue
+            loss = loss_of(rows)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total += float(loss.detach())
+            steps += 1
+        mean = total / max(steps, 1)
+        if not math.isfinite(mean):
+            raise VireidError(f"csdn {title} stage: loss is not finite at epoch {epoch + 1} ({mean}); lower "
+                              f"csdn.{'prompt' if title == 'prompt' else 'fusion'}.lr or check the inputs")
+        history.append({"epoch": epoch + 1, f"loss/{title}": mean, "lr": stage_lr(epoch, cfg)})
+        bar.set_postfix(loss=f"{mean:.4f}")
+        context.save_progress({"module": {k: v.detach().cpu() for k, v in module.state_dict().items()},
+                               "optimizer": opt.state_dict(), "generator": gen.get_state(), "rng": _rng(),
+                               "history": history, "epoch": epoch + 1})
+    module.eval()
+    return history
+
+
+def _pair_loss(image: torch.Tensor, text: torch.Tensor, labels: torch.Tensor, temperature: float) -> torch.Tensor:
+    return supcon_loss(image, text, labels, labels, temperature) + supcon_loss(text, image, labels, labels, temperature)
+
+
+class _Frozen:
+    """Freeze the text encoder while a stage runs; restore its flags afterwards."""
+
+    def __init__(self, module: nn.Module):
+        self.module = module
+
+    def __enter__(self):
+        self.flags = [p.requires_grad for p in self.module.parameters()]
+        self.module.requires_grad_(False)
+
+    def __exit__(self, *exc):
+        for p, flag in zip(self.module.parameters(), self.flags):
+            p.requires_grad_(flag)
+
+
+class PromptStage(Stage):
+    """Stage 1: one prompt learner per modality ("A photo of a X X X X person.", n_ctx per identity).
+
+    Output: ``ctx_visible``/``ctx_infrared`` [C, n_ctx, width], ``text_visible``/``text_infrared``
+    [C, D] (every identity's prompt feature per modality) and the per-epoch ``history``.
+    """
+
+    name = PROMPTS
+
+    def __init__(self, cfg: PromptConfig):
+        self.cfg = cfg
+
+    def fingerprint_config(self) -> dict[str, Any]:
+        return {"prompt": vars(self.cfg)}
+
+    def run(self, context: StageContext, previous: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        cfg, dev, model = self.cfg, context.device, context.model
+        learners = nn.ModuleDict({m: PromptLearner(context.num_classes, model, n_ctx=cfg.n_ctx) for m in MODALITIES}).to(dev)
+        feats = context.image_features("proj").float()
+        labels = torch.from_numpy(context.labels).to(dev)
+        infrared = torch.from_numpy(context.modalities == "infrared").to(dev)
+
+        def loss_of(rows: torch.Tensor) -> torch.Tensor:
+            lab = labels[rows]
+            text = feats.new_zeros((len(rows), feats.shape[1]))
+            for name in MODALITIES:  # each row gets its own modality's prompt feature
+                mine = infrared[rows] if name == "infrared" else ~infrared[rows]
+                if bool(mine.any()):
+                    ids, inverse = torch.unique(lab[mine], return_inverse=True)
+                    with context.autocast():
+                        encoded = learners[name](ids)  # each (identity, modality) prompt once
+                    text = text.index_put((torch.nonzero(mine).flatten(),), encoded.float()[inverse])
+            return _pair_loss(feats[rows], text, lab, cfg.temperature)
+
+        with _Frozen(model.text):
+            history = _fit(context, cfg, "prompt", learners, [l.ctx for l in learners.values()], loss_of)
+            with context.autocast():
+                text = {m: learners[m].class_text_features().float().cpu() for m in MODALITIES}
+        return {"ctx_visible": learners["visible"].ctx.detach().cpu(),
+                "ctx_infrared": learners["infrared"].ctx.detach().cpu(),
+                "text_visible": text["visible"], "text_infrared": text["infrared"], "history": history}
+
+
+class FusionStage(Stage):
+    """Stage 2: train the SII fusion on stage 1's (frozen) prompt features.
+
+    Output: ``fusion`` (its state dict), ``class_text`` [C, D] = the fused text feature of every
+    training identity (eval mode, no dropout): stage 3's fixed targets; ``history``.
+    """
+
+    name = FUSION
+
+    def __init__(self, cfg: FusionConfig):
+        self.cfg = cfg
+
+    def fingerprint_config(self) -> dict[str, Any]:
+        return {"fusion": vars(self.cfg)}
+
+    def run(self, context: StageContext, previous: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        cfg, dev = self.cfg, context.device
+        prompts = previous[PROMPTS]
+        text_v = prompts["text_visible"].to(dev).float()
+        text_r = prompts["text_infrared"].to(dev).float()
+        if text_v.shape[0] != context.num_classes:
+            raise ValueError(f"csdn fusion stage: prompt features for {text_v.shape[0]} identities, "
+                             f"the data has {context.num_classes}")
+        fusion = SemanticFusion(text_v.shape[1], cfg.dropout, cfg.attention).to(dev)
+        feats = context.image_features("proj").float()
+        labels = torch.from_numpy(context.labels).to(dev)
+
+        def loss_of(rows: torch.Tensor) -> torch.Tensor:
+            lab = labels[rows]
+            ids, inverse = torch.unique(lab, return_inverse=True)
+            text = fusion(text_v[ids], text_r[ids])[inverse]
+            return _pair_loss(feats[rows], text, lab, cfg.temperature)
+
+        history = _fit(context, cfg, "fusion", fusion, list(fusion.parameters()), loss_of)
+        class_text = fuse_all(fusion, text_v, text_r).cpu()
+        return {"fusion": {k: v.detach().cpu() for k, v in fusion.state_dict().items()},
+                "class_text": class_text, "history": history}
+
+
+@torch.no_grad()
+def fuse_all(fusion: SemanticFusion, text_v: torch.Tensor, text_r: torch.Tensor, chunk: int = 64) -> torch.Tensor:
+    """[C, D] fused features of every identity, eval mode (channel attention in chunks)."""
+    was = fusion.training
+    fusion.eval()
+    try:
+        if fusion.attention == "identities":
+            return fusion(text_v, text_r).float()
+        return torch.cat([fusion(v, r) for v, r in zip(text_v.split(chunk), text_r.split(chunk))]).float()
+    finally:
+        fusion.train(was)
