@@ -8,13 +8,12 @@ import typer
 
 HELP = """Reproduce a table of the EEES paper (or compare every registered method).
 
---table 3: Baseline, ISE, ESE, ESE+CVSC, ESE+CMSP, EEES. --table 4: EEES with M = 0, 1, 2, 3.
---table methods: the default variant of every registered method. Each row is trained --seeds
-times (seeds 0..N-1; RegDB: one model per trial 1..--trials), evaluated with the dataset's full
-protocol, and written to OUT/table<N>.md, .json and .png: mean ± std over seeds next to the
-published numbers. Finished (row, seed) units are cached: a killed run started again resumes.
---scale tiny runs the tiny presets (CPU). --recipe authors (default) / paper: see
-docs/methods/eees.md."""
+--table 3: Baseline, ISE, ESE, ESE+CVSC, ESE+CMSP, EEES. --table 4: EEES with M = 0, 1, 2, 3. --table methods: the default variant of every registered method (`vireid methods`).
+
+Each row is trained --seeds times (seeds 0..N-1; RegDB: one model per trial 1..--trials), evaluated with the dataset's full protocol, and written to OUT/table<N>.md, .json and .png: mean ± std over seeds next to the published numbers. Finished (row, seed) units are cached: a killed run started again resumes.
+
+--scale tiny runs the tiny presets (CPU). --recipe authors (default) / paper / none: see docs/methods/eees.md.
+"""
 
 
 def reproduce_command(
