@@ -30,7 +30,7 @@ def identity_prototypes(features: torch.Tensor, labels: torch.Tensor, num_classe
     if features.ndim != 2 or labels.shape != features.shape[:1]:
         raise ValueError(f"identity_prototypes: expected features [N, D] and labels [N], got "
                          f"{tuple(features.shape)} and {tuple(labels.shape)}")
-    feats = F.normalize(features.float(), dim=-1)
+    feats = F.normalize(features.to(torch.promote_types(features.dtype, torch.float32)), dim=-1)
     use = torch.ones_like(labels, dtype=torch.bool) if use is None else use.bool()
 
     def mean_per_class(mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
