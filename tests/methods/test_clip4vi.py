@@ -3,6 +3,7 @@ the objective as the weighted sum of those terms, variants, and the TSG stage's 
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -243,7 +244,7 @@ def _context(model, labels, modalities, captions=None, saved=None, sink=None, fe
                         modalities=np.asarray(modalities), captions=captions, device=torch.device("cpu"),
                         seed=0, autocast=nullcontext, image_features=lambda key="proj": feats.clone(),
                         log=lambda line: None, progress=False,
-                        save_progress=(sink.append if sink is not None else lambda state: None),
+                        save_progress=(lambda state: sink.append(copy.deepcopy(state))) if sink is not None else (lambda state: None),
                         load_progress=lambda: saved, run_dir=Path("."))
 
 
@@ -304,3 +305,18 @@ def test_objective_trains_the_image_encoder_and_the_refined_prompts(tiny):
     assert objective.prompt.ctx.grad[[0, 2]].abs().sum() > 0 and objective.prompt.ctx.grad[[1, 3]].abs().sum() == 0
     assert tiny.stems["infrared"].conv1.weight.grad is not None
     assert torch.equal(objective.bank[[1, 3]], before[[1, 3]]) and not torch.equal(objective.bank[[0, 2]], before[[0, 2]])
+
+
+def test_tsg_prompts_resumed_from_saved_progress_equal_the_uninterrupted_stage(tiny):
+    from vireid.methods.clip4vi import TSGStageConfig
+
+    labels = [0, 0, 1, 1, 2, 2, 3, 3] * 2
+    modalities = ["visible"] * 8 + ["infrared"] * 8
+    stage = TSGStage(TSGStageConfig(epochs=3, batch_size=4, warmup_epochs=1, lr=1e-2), "prompts", 0.07)
+    sink: list = []
+    torch.manual_seed(0)
+    straight = stage.run(_context(tiny, labels, modalities, sink=sink), {})
+    torch.manual_seed(1)  # a different init is overwritten by the saved contexts
+    resumed = stage.run(_context(tiny, labels, modalities, saved=sink[0]), {})
+    torch.testing.assert_close(resumed["ctx"], straight["ctx"])
+    assert resumed["history"] == straight["history"]
