@@ -19,6 +19,7 @@ or the starting point of HSA), ``ctx`` (prompts only) and ``history``.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import torch
@@ -99,8 +100,10 @@ class TSGStage(Stage):
                 steps += 1
             history.append({"epoch": epoch + 1, "loss/tsg": total / max(steps, 1)})
             bar.set_postfix(loss=f"{total / max(steps, 1):.4f}")
-            context.save_progress({"ctx": learner.ctx.detach().cpu(), "optimizer": opt.state_dict(),
-                                   "generator": gen.get_state(), "history": history, "epoch": epoch + 1})
+            # copies: a save_progress that keeps the dict must not see later in-place updates
+            context.save_progress(copy.deepcopy({"ctx": learner.ctx.detach().cpu(), "optimizer": opt.state_dict(),
+                                                 "generator": gen.get_state(), "history": history,
+                                                 "epoch": epoch + 1}))
         class_text = learner.class_text_features().float()
         return {"ctx": learner.ctx.detach().cpu(), "class_text": class_text.cpu(), "history": history}
 
@@ -128,7 +131,7 @@ class TSGStage(Stage):
             tokens = tokenize([context.captions[i] for i in chunk], model.text.context_length).to(dev)
             with torch.no_grad(), context.autocast():
                 done.append(model.encode_text(tokens).float().cpu())
-            context.save_progress({"features": done})
+            context.save_progress({"features": list(done)})
         feats = torch.cat(done) if done else torch.zeros(0, 1)
         index = torch.tensor(rows, dtype=torch.long)
         use = torch.from_numpy(visible)[index]
