@@ -70,6 +70,9 @@ def captions(
     shard_index: int = typer.Option(None, "--shard-index", help="This process's shard 0..N-1."),
     limit: int = typer.Option(None, "--limit", help="Caption only the first N selected images."),
     splits: str = typer.Option("train,val", "--splits", help="Comma-separated splits to caption."),
+    modalities: str = typer.Option("visible,infrared", "--modalities",
+                                   help="Comma-separated modalities to caption (e.g. visible for "
+                                   "methods that read visible captions only, like clip4vi-reid)."),
     workers: int = typer.Option(2, "--workers", min=0, help="Image-loading worker processes."),
     flush_every: int = typer.Option(8, "--flush-every", min=1,
                                     help="Batches per part file (the most a crash can lose)."),
@@ -90,6 +93,7 @@ def captions(
         model=model, quantization=quantization, dtype=dtype, device=device,  # type: ignore[arg-type]
         batch_size=batch_size, max_new_tokens=max_new_tokens, prompt_visible=prompt_visible,
         prompt_infrared=prompt_infrared, workers=workers, splits=_splits(splits), limit=limit,
+        modalities=_splits(modalities),
         num_shards=num_shards, shard_index=shard_index, flush_every=flush_every, force=force)
     table = _load_index(dataset, root, trial, index)
     summary = run_captioning(table, root, out, config, log=lambda m: typer.echo(m, err=True),

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from vireid.captioning.prompts import DEFAULT_INSTRUCTION
 from vireid.errors import ConfigError
-from vireid.manifests.schema import SPLITS
+from vireid.manifests.schema import MODALITIES, SPLITS
 
 DEFAULT_MODEL = "llava-hf/llava-1.5-7b-hf"
 
@@ -36,6 +36,9 @@ class CaptionConfig:
     prompt_infrared: str = DEFAULT_INSTRUCTION
     workers: int = 2
     splits: tuple[str, ...] = ("train", "val")
+    # Caption only these modalities (e.g. ("visible",) for methods that read visible captions
+    # only, such as clip4vi-reid's captions variant); images of the others are skipped.
+    modalities: tuple[str, ...] = MODALITIES
     limit: int | None = None
     num_shards: int | None = None  # None: from accelerate / RANK+WORLD_SIZE, else 1
     shard_index: int | None = None
@@ -45,6 +48,7 @@ class CaptionConfig:
 
     def __post_init__(self) -> None:
         self.splits = tuple(self.splits)
+        self.modalities = tuple(self.modalities)
         self.validate()
 
     def validate(self) -> None:
@@ -63,6 +67,10 @@ class CaptionConfig:
         if bad or not self.splits:
             raise ConfigError(f"splits: must be a non-empty subset of {', '.join(SPLITS)}, got "
                               f"{','.join(self.splits) or 'nothing'}")
+        bad = [m for m in self.modalities if m not in MODALITIES]
+        if bad or not self.modalities:
+            raise ConfigError(f"modalities: must be a non-empty subset of {', '.join(MODALITIES)}, got "
+                              f"{','.join(self.modalities) or 'nothing'}")
         if (self.num_shards is None) != (self.shard_index is None):
             raise ConfigError("num_shards and shard_index: give both or neither")
         if self.num_shards is not None:

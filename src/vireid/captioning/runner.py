@@ -33,8 +33,10 @@ def _stderr(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def select_images(index: pa.Table, splits: Sequence[str], limit: int | None) -> list[dict[str, Any]]:
-    """Rows of the image index in the chosen splits, in index order, first ``limit`` only.
+def select_images(index: pa.Table, splits: Sequence[str], limit: int | None,
+                  modalities: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Rows of the image index in the chosen splits (and ``modalities``, None = all), in index
+    order, first ``limit`` only.
 
     Only training images need captions (the trainer pairs them with images); test images
     are never captioned unless asked for with ``splits``.
@@ -43,11 +45,14 @@ def select_images(index: pa.Table, splits: Sequence[str], limit: int | None) -> 
     if missing:
         raise VireidError(f"image index lacks column(s) {', '.join(missing)}")
     chosen = index.filter(pc.is_in(index.column("split"), value_set=pa.array(list(splits))))
+    if modalities is not None:
+        chosen = chosen.filter(pc.is_in(chosen.column("modality"), value_set=pa.array(list(modalities))))
     rows = chosen.to_pylist()
     if limit is not None:
         rows = rows[:limit]
     if not rows:
-        raise VireidError(f"image index has no images in split(s) {','.join(splits)}")
+        where = f" and modality(ies) {','.join(modalities)}" if modalities is not None else ""
+        raise VireidError(f"image index has no images in split(s) {','.join(splits)}{where}")
     ids = [r["image_id"] for r in rows]
     if len(set(ids)) != len(ids):
         raise VireidError("image index has duplicate image_id values; rebuild it")
@@ -92,7 +97,7 @@ def run_captioning(index: pa.Table, root: str | Path, out: str | Path, config: C
     process: benchmarks, tests) instead of loading it again.
     """
     root, out = Path(root), Path(out)
-    rows = select_images(index, config.splits, config.limit)
+    rows = select_images(index, config.splits, config.limit, config.modalities)
     image_ids = [r["image_id"] for r in rows]
     if captioner is not None:
         if (captioner.source.name, captioner.quantization) != (config.model, config.quantization):

@@ -1,0 +1,62 @@
+"""CLIP4VI-ReID (Yang et al., arXiv 2511.10309): CLIP semantic bridge for VI-ReID.
+
+A careful reading of the paper's ABSTRACT (no code or equations are public), not the
+authors' implementation. Three modules:
+
+TSG  text semantics for VISIBLE images only (learned identity prompts, or visible captions),
+     a preparatory stage (:mod:`.tsg`), keeping visible-text alignment in the main stage;
+IFE  infrared image features are pulled toward their identity's TSG text (:func:`text_bridge_loss`
+     on infrared rows), so visible and infrared meet through the text;
+HSA  the text semantics are refined during the main stage to fit both modalities equally
+     (:func:`hsa_text_loss`), and both modalities align to the refined texts.
+
+Plus ID + WRT. Module-to-code map and the alternatives considered: docs/methods/clip4vi-reid.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import nn
+
+from vireid.methods.base import Method, Needs, Objective, Stage, Variant
+from vireid.methods.clip4vi.config import CLIP4VIConfig, LossWeights, TSGStageConfig
+from vireid.methods.clip4vi.losses import hsa_text_loss, identity_prototypes, text_bridge_loss
+from vireid.methods.clip4vi.objective import CLIP4VIObjective, clip4vi_loss
+from vireid.methods.clip4vi.tsg import TSGStage
+from vireid.methods.registry import register_method
+
+NAME = "clip4vi-reid"
+
+
+@register_method
+class CLIP4VIReID(Method):
+    name = NAME
+    paper = ("Yang et al., CLIP4VI-ReID: Learning Modality-shared Representations via CLIP Semantic "
+             "Bridge for VI-ReID, arXiv 2511.10309 (a reading of the abstract, not the authors' code)")
+    summary = "text from visible images only (TSG) -> infrared rectified toward it (IFE) -> refined shared text (HSA)"
+    config_cls = CLIP4VIConfig
+    variants = (
+        Variant(NAME, "full method; TSG = identity prompts learned on visible images only", {}),
+        Variant(f"{NAME}-captions", "full method; TSG = captions of visible images only", {"tsg": "captions"}),
+        Variant(f"{NAME}-no-ife", "ablation: infrared features not aligned to the text (IFE off)",
+                {"use_ife": False}),
+        Variant(f"{NAME}-no-hsa", "ablation: TSG texts stay fixed, no refinement (HSA off)", {"use_hsa": False}),
+        Variant(f"{NAME}-tsg", "ablation: TSG only (visible-text alignment; IFE and HSA off)",
+                {"use_ife": False, "use_hsa": False}),
+    )
+
+    def needs(self, cfg: CLIP4VIConfig) -> Needs:
+        return Needs(captions=("visible",) if cfg.tsg == "captions" else ())
+
+    def stages(self, cfg: CLIP4VIConfig) -> list[Stage]:
+        return [TSGStage(cfg.stage, cfg.tsg, cfg.temperature)]
+
+    def objective(self, cfg: CLIP4VIConfig, model: nn.Module, stage_outputs: dict[str, dict[str, Any]]) -> Objective:
+        return CLIP4VIObjective(cfg, model, stage_outputs["tsg"])
+
+
+__all__ = [
+    "CLIP4VIConfig", "CLIP4VIObjective", "CLIP4VIReID", "LossWeights", "TSGStage", "TSGStageConfig",
+    "clip4vi_loss", "hsa_text_loss", "identity_prototypes", "text_bridge_loss",
+]
