@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from vireid.models.store import CheckpointError, load_checkpoint, save_checkpoint
-from vireid.training.checkpoint import resolve_resume, rng_state, set_rng_state
+from vireid.rng import rng_state, set_rng_state
+from vireid.training.checkpoint import resolve_resume
 
 
 def _state(model):

@@ -20,7 +20,7 @@ from vireid.methods.registry import (
     unregister_method,
 )
 
-_INFRASTRUCTURE = {"base", "registry", "cli"}
+_INFRASTRUCTURE = {"base", "registry", "cli", "prompt_fitting"}
 for _info in pkgutil.iter_modules(__path__):
     if _info.name not in _INFRASTRUCTURE and not _info.name.startswith("_"):
         importlib.import_module(f"{__name__}.{_info.name}")

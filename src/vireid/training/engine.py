@@ -43,7 +43,8 @@ from vireid.training.cache import ImageCache, build_cache
 from vireid.methods import Objective, StageContext, TrainBatch, resolve
 from vireid.models.store import VERSION, load_checkpoint, model_checkpoint_state, save_checkpoint
 from vireid.tokenizer import CaptionTokenCache
-from vireid.training.checkpoint import resolve_resume, rng_state, set_rng_state
+from vireid.rng import rng_state, set_rng_state
+from vireid.training.checkpoint import resolve_resume
 from vireid.training.config import TrainConfig, config_dict
 from vireid.training.data import TrainData, load_train_data
 from vireid.training.loader import BatchPrefetcher

@@ -19,18 +19,16 @@ or the starting point of HSA), ``ctx`` (prompts only) and ``history``.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import torch
 from tqdm.auto import tqdm
 
 from vireid.errors import VireidError
-from vireid.losses import supervised_contrastive_loss
 from vireid.methods.base import Stage, StageContext
 from vireid.methods.clip4vi.config import TSGStageConfig
 from vireid.methods.clip4vi.losses import identity_prototypes
-from vireid.methods.eees.prompts import cosine_with_warmup
+from vireid.methods.prompt_fitting import fit_prompts
 from vireid.models.prompt_learner import PromptLearner
 from vireid.tokenizer import tokenize
 
@@ -68,42 +66,8 @@ class TSGStage(Stage):
         learner = PromptLearner(context.num_classes, model, n_ctx=cfg.n_ctx).to(dev)
         feats = context.image_features("proj")[visible.to(dev)].float()
         labels = torch.from_numpy(context.labels)[visible].to(dev)
-        opt = torch.optim.Adam([learner.ctx], lr=cfg.lr, weight_decay=cfg.weight_decay)
-        gen = torch.Generator().manual_seed(context.seed)
-        history: list[dict[str, float]] = []
-        start = 0
-        saved = context.load_progress()
-        if saved is not None:
-            with torch.no_grad():
-                learner.ctx.copy_(saved["ctx"].to(dev))
-            opt.load_state_dict(saved["optimizer"])
-            gen.set_state(saved["generator"])
-            history, start = list(saved["history"]), int(saved["epoch"])
-            context.log(f"TSG stage: resumed after epoch {start}/{cfg.epochs}")
-        bar = tqdm(range(start, cfg.epochs), desc="TSG prompts (visible only)", unit="epoch", leave=False,
-                   disable=not context.progress)
-        for epoch in bar:
-            for group in opt.param_groups:
-                group["lr"] = cfg.lr * cosine_with_warmup(epoch, cfg.warmup_epochs, cfg.epochs)
-            order = torch.randperm(len(labels), generator=gen).to(dev)
-            total, steps = 0.0, 0
-            for idx in order.split(cfg.batch_size):
-                if len(idx) < 2:
-                    continue
-                with context.autocast():
-                    text = learner(labels[idx])
-                loss = supervised_contrastive_loss(feats[idx], text.float(), labels[idx], self.temperature)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                total += float(loss.detach())
-                steps += 1
-            history.append({"epoch": epoch + 1, "loss/tsg": total / max(steps, 1)})
-            bar.set_postfix(loss=f"{total / max(steps, 1):.4f}")
-            # copies: a save_progress that keeps the dict must not see later in-place updates
-            context.save_progress(copy.deepcopy({"ctx": learner.ctx.detach().cpu(), "optimizer": opt.state_dict(),
-                                                 "generator": gen.get_state(), "history": history,
-                                                 "epoch": epoch + 1}))
+        history = fit_prompts(context, learner, feats, labels, cfg, self.temperature,
+                              title="TSG stage", loss_key="tsg")
         class_text = learner.class_text_features().float()
         return {"ctx": learner.ctx.detach().cpu(), "class_text": class_text.cpu(), "history": history}
 

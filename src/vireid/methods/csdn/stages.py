@@ -25,6 +25,7 @@ from vireid.methods.csdn.config import FusionConfig, PromptConfig
 from vireid.methods.csdn.fusion import SemanticFusion
 from vireid.methods.csdn.losses import supcon_loss
 from vireid.models.prompt_learner import PromptLearner
+from vireid.rng import rng_state, set_rng_state
 
 PROMPTS = "prompts"
 FUSION = "fusion"
@@ -36,19 +37,6 @@ def stage_lr(epoch: int, cfg: PromptConfig) -> float:
         return cfg.warmup_lr + (cfg.lr - cfg.warmup_lr) * epoch / cfg.warmup_epochs
     span = max(1, cfg.epochs - cfg.warmup_epochs)
     return cfg.min_lr + 0.5 * (cfg.lr - cfg.min_lr) * (1 + math.cos(math.pi * (epoch - cfg.warmup_epochs) / span))
-
-
-def _rng() -> dict[str, Any]:
-    state: dict[str, Any] = {"torch": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def _set_rng(state: dict[str, Any]) -> None:
-    torch.set_rng_state(state["torch"].cpu())
-    if "cuda" in state and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
-        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
 
 
 def _fit(context: StageContext, cfg: PromptConfig, title: str, module: nn.Module,
@@ -68,7 +56,7 @@ def _fit(context: StageContext, cfg: PromptConfig, title: str, module: nn.Module
         module.load_state_dict(saved["module"])
         opt.load_state_dict(saved["optimizer"])
         gen.set_state(saved["generator"])
-        _set_rng(saved["rng"])
+        set_rng_state(saved["rng"])
         history, start = list(saved["history"]), int(saved["epoch"])
         context.log(f"csdn {title} stage: resumed after epoch {start}/{cfg.epochs}")
     bar = tqdm(range(start, cfg.epochs), desc=f"CSDN {title} stage", unit="epoch", leave=False,
@@ -95,7 +83,7 @@ def _fit(context: StageContext, cfg: PromptConfig, title: str, module: nn.Module
         history.append({"epoch": epoch + 1, f"loss/{title}": mean, "lr": stage_lr(epoch, cfg)})
         bar.set_postfix(loss=f"{mean:.4f}")
         context.save_progress({"module": {k: v.detach().cpu() for k, v in module.state_dict().items()},
-                               "optimizer": opt.state_dict(), "generator": gen.get_state(), "rng": _rng(),
+                               "optimizer": opt.state_dict(), "generator": gen.get_state(), "rng": rng_state(),
                                "history": history, "epoch": epoch + 1})
     module.eval()
     return history
