@@ -132,6 +132,10 @@ def train_stage(run: RunLayout, preset: str, dataset: str, root: Path, *, method
             set_resume_hint(f"the previous model in {out} is kept; re-run the same command to continue")
             try:
                 train(cfg, staging, resume="auto" if resume else None)
+            except BaseException:
+                if not (staging / "checkpoints" / "last.pt").is_file():  # nothing worth resuming
+                    shutil.rmtree(staging, ignore_errors=True)
+                raise
             finally:
                 set_resume_hint(None)
             swap_in(staging, out)

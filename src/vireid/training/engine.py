@@ -125,7 +125,24 @@ class Trainer:
             raise ResumeError(f"{self.resume_path}: already trained {done} epochs, more than the "
                               f"{total} configured (optim.epochs); resume with --epochs {done} or more, "
                               f"or start a new run with --force")
+        if done == total:
+            self._check_same_settings(state)
         return done == total
+
+    def _check_same_settings(self, state: dict[str, Any]) -> None:
+        """A finished run is only "already trained" for the settings it was trained with."""
+        saved, now = state.get("train_config", {}), config_dict(self.cfg)
+        runtime = {"workers", "cache_dir"}  # how data is read, not what is trained on
+
+        def what(section: dict[str, Any] | None) -> dict[str, Any]:
+            return {k: v for k, v in (section or {}).items() if k not in runtime}
+
+        changed = [k for k in ("method", "model", self.cfg.family, "sampler", "augment")
+                   if saved.get(k) != now.get(k)]
+        changed += ["data"] if what(saved.get("data")) != what(now.get("data")) else []
+        if changed:
+            raise ResumeError(f"{self.resume_path}: this finished run was trained with other settings "
+                              f"({', '.join(changed)}); start a new run (--force or another --out)")
 
     # -- setup -----------------------------------------------------------------------------
     def _setup_data(self) -> None:

@@ -163,6 +163,8 @@ class RunDir:
                     if entry.name not in (LOCK_NAME, REPLACED_NAME):
                         entry.rename(aside / entry.name)
                 self.replaced = aside
+                if (aside / "stages").is_dir():  # stage outputs are keyed by their inputs: reusable
+                    shutil.copytree(aside / "stages", self.path / "stages")
                 self.log(f"{self.path}: the previous run is kept in {aside} until this one finishes")
         except BaseException:
             self.lock.release()
