@@ -88,6 +88,12 @@ def main() -> None:
     running stage set (:func:`vireid.errors.set_resume_hint`) and exits with 130.
     """
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if not sys.stderr.isatty():
+        # In log files a progress bar is hundreds of carriage-return lines: libraries' bars
+        # (tqdm, transformers, huggingface_hub) go quiet; vireid's own long steps print a
+        # periodic plain line instead (vireid.progress).
+        os.environ.setdefault("TQDM_DISABLE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
         app()
     except VireidError as exc:
