@@ -25,13 +25,7 @@ from vireid.methods.clip4vi import (
     text_bridge_loss,
 )
 
-
-@pytest.fixture
-def f64():
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(previous)
+from tests.methods.fakes import network_outputs
 
 
 def _cos(a, b):
@@ -150,16 +144,7 @@ def test_identity_prototypes_use_visible_rows_and_fall_back_to_all_rows(f64):
 # -- the objective -----------------------------------------------------------------------------
 def _outputs(n_ids=3, per=2, dim=6, classes=5, seed=0):
     g = torch.Generator().manual_seed(seed)
-    half = torch.arange(n_ids).repeat_interleave(per)
-    labels = torch.cat([half, half])
-    b = len(labels)
-    outputs = {
-        "logits": torch.randn(b, classes, generator=g, requires_grad=True),
-        "proj_logits": torch.randn(b, classes, generator=g, requires_grad=True),
-        "pooled": torch.randn(b, dim + 2, generator=g, requires_grad=True),
-        "proj": torch.randn(b, dim, generator=g, requires_grad=True),
-        "modality": torch.cat([torch.zeros(b // 2), torch.ones(b // 2)]).long(),
-    }
+    outputs, labels = network_outputs(g, n_ids, per, dim, classes)
     class_text = torch.randn(classes, dim, generator=g)
     text = torch.randn(n_ids, dim, generator=g, requires_grad=True)
     return outputs, labels, class_text, text, torch.arange(n_ids)

@@ -13,28 +13,17 @@ from vireid.methods import method_config
 from vireid.methods.eees import EEESConfig
 from vireid.methods.eees.objective import eees_loss
 
+from tests.methods.fakes import network_outputs
 
-@pytest.fixture(autouse=True)
-def _float64():
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(previous)
+pytestmark = pytest.mark.usefixtures("f64")
+
+
 
 
 def _batch(n_ids=3, per=2, dim=6, classes=5, seed=0):
     g = torch.Generator().manual_seed(seed)
-    labels_half = torch.arange(n_ids).repeat_interleave(per)
-    labels = torch.cat([labels_half, labels_half])
-    b = len(labels)
-    outputs = {
-        "logits": torch.randn(b, classes, generator=g, requires_grad=True),
-        "proj_logits": torch.randn(b, classes, generator=g, requires_grad=True),
-        "pooled": torch.randn(b, dim + 2, generator=g, requires_grad=True),
-        "proj": torch.randn(b, dim, generator=g, requires_grad=True),
-        "modality": torch.cat([torch.zeros(b // 2), torch.ones(b // 2)]).long(),
-    }
-    text = torch.randn(b, dim, generator=g, requires_grad=True)
+    outputs, labels = network_outputs(g, n_ids, per, dim, classes)
+    text = torch.randn(len(labels), dim, generator=g, requires_grad=True)
     return outputs, labels, text
 
 
@@ -105,35 +94,3 @@ def test_total_loss_reports_missing_inputs_and_misaligned_cmsp_pairs():
     shuffled[6:] = shuffled[6:].flip(0)
     with pytest.raises(VireidError, match="CMSP"):
         eees_loss(method_config("ese-cmsp"), outputs, shuffled, text=text)
-
-
-@pytest.fixture
-def tiny():
-    from vireid.models import TINY_MODEL_NAME, ModelConfig, build_model
-
-    torch.manual_seed(0)
-    with torch.random.fork_rng():
-        torch.set_default_dtype(torch.float32)
-        return build_model(ModelConfig(name=TINY_MODEL_NAME, pretrained="none"), num_classes=4)
-
-
-def _images(n, seed=0, size=(288, 144)):
-    return torch.randn(n, 3, *size, generator=torch.Generator().manual_seed(seed), dtype=torch.float32)
-
-
-def test_training_outputs_feed_the_eees_loss_end_to_end(tiny):
-    tiny.train()
-    tiny.zero_grad()
-    labels_half = torch.tensor([0, 0, 1, 1])
-    out = tiny(visible=_images(4), infrared=_images(4, seed=1))
-    captions = ["a man in black", "a man in a dark coat", "a woman in red", "a woman with a bag"] * 2
-    from vireid.tokenizer import tokenize
-
-    torch.set_default_dtype(torch.float32)
-    text = tiny.encode_text(tokenize(captions))
-    result = eees_loss(EEESConfig(), out, torch.cat([labels_half, labels_half]), text=text, generator=torch.Generator().manual_seed(0))
-    result.total.backward()
-    assert torch.isfinite(result.total)
-    assert tiny.text.token_embedding.weight.grad is not None  # text encoder is fine-tuned
-    assert tiny.stems["infrared"].conv1.weight.grad is not None
-    assert all(torch.isfinite(p.grad).all() for p in tiny.parameters() if p.grad is not None)

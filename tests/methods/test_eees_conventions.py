@@ -15,13 +15,9 @@ from vireid.losses import contrastive_loss, kd_loss, prompt_ce_loss
 from vireid.methods.eees import EEESConfig
 from vireid.methods.eees.objective import eees_loss, term_grad_norms
 
+pytestmark = pytest.mark.usefixtures("f64")
 
-@pytest.fixture(autouse=True)
-def _float64():
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(previous)
+
 
 
 def _loop_contrastive(image, text, labels, temperature, normalize, identity):

@@ -23,12 +23,6 @@ from vireid.methods.mun import (
 from tests.training.conftest import tiny_config, train_cache_dir  # noqa: F401 (fixtures)
 
 
-@pytest.fixture
-def f64():
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(previous)
 
 
 # -- loop references (the definitions, written the slow way) -----------------------------------

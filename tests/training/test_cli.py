@@ -5,19 +5,9 @@ import sys
 import pyarrow.compute as pc
 import pytest
 
-from vireid import cli
 from vireid.manifests import read_manifest, write_manifest
 
-
-def run_cli(monkeypatch, capsys, *args):
-    monkeypatch.setattr(sys, "argv", ["vireid", "train", *map(str, args)])
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
+from tests.training.cli_run import run_cli
 
 
 @pytest.fixture

@@ -9,19 +9,10 @@ import sys
 
 import pytest
 
-from vireid import cli, errors
+from vireid import errors
 from vireid.training.run_dir import LOCK_NAME, RunDir, RunDirError, RunLock, resume_command
 
-
-def run_cli(monkeypatch, capsys, *args):
-    monkeypatch.setattr(sys, "argv", ["vireid", "train", *map(str, args)])
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
+from tests.training.cli_run import run_cli
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Any
+from dataclasses import dataclass
 
 import torch
 from tqdm.auto import tqdm
@@ -19,6 +19,18 @@ from tqdm.auto import tqdm
 from vireid.losses import supervised_contrastive_loss
 from vireid.methods.base import StageContext
 from vireid.models.prompt_learner import PromptLearner
+
+
+@dataclass
+class PromptFitConfig:
+    """The schedule of one prompt-fitting stage (CLIP-ReID stage-1 defaults)."""
+
+    epochs: int = 60
+    n_ctx: int = 4  # learnable tokens per identity ("A photo of a X X X X person.")
+    lr: float = 3.5e-4
+    weight_decay: float = 1e-4
+    batch_size: int = 64
+    warmup_epochs: int = 5
 
 
 def cosine_with_warmup(epoch: int, warmup: int, epochs: int) -> float:
@@ -30,10 +42,9 @@ def cosine_with_warmup(epoch: int, warmup: int, epochs: int) -> float:
 
 
 def fit_prompts(context: StageContext, learner: PromptLearner, feats: torch.Tensor, labels: torch.Tensor,
-                cfg: Any, temperature: float, *, title: str, loss_key: str) -> list[dict[str, float]]:
+                cfg: PromptFitConfig, temperature: float, *, title: str, loss_key: str) -> list[dict[str, float]]:
     """Train ``learner.ctx`` so each row of ``feats`` [N, D] matches its label's prompt.
 
-    ``cfg`` has ``lr``, ``weight_decay``, ``epochs``, ``warmup_epochs``, ``batch_size``.
     Returns the per-epoch history (``loss/<loss_key>``).
     """
     opt = torch.optim.Adam([learner.ctx], lr=cfg.lr, weight_decay=cfg.weight_decay)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from vireid.errors import ConfigError
+from vireid.methods.prompt_fitting import PromptFitConfig
 
 TSG_SOURCES = ("prompts", "captions")
 
@@ -33,7 +34,7 @@ class LossWeights:
 
 
 @dataclass
-class TSGStageConfig:
+class TSGStageConfig(PromptFitConfig):
     """TSG, the preparatory stage: identity text semantics from VISIBLE images only.
 
     ``prompts``: ``epochs`` of prompt learning (image and text encoders frozen, CLIP-ReID
@@ -41,12 +42,6 @@ class TSGStageConfig:
     captions are encoded ``caption_batch_size`` at a time (progress saved after each chunk).
     """
 
-    epochs: int = 60
-    n_ctx: int = 4  # learnable tokens per identity ("A photo of a X X X X person.")
-    lr: float = 3.5e-4
-    weight_decay: float = 1e-4
-    batch_size: int = 64
-    warmup_epochs: int = 5
     caption_batch_size: int = 256
 
     def validate(self) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from vireid.errors import ConfigError
+from vireid.methods.prompt_fitting import PromptFitConfig
 
 
 @dataclass
@@ -23,15 +24,8 @@ class LossWeights:
 
 
 @dataclass
-class PromptStageConfig:
+class PromptStageConfig(PromptFitConfig):
     """ISE stage 1 (CLIP-ReID style): learn identity prompt contexts with both encoders frozen."""
-
-    epochs: int = 60
-    n_ctx: int = 4  # learnable tokens per identity ("A photo of a X X X X person.")
-    lr: float = 3.5e-4
-    weight_decay: float = 1e-4
-    batch_size: int = 64
-    warmup_epochs: int = 5
 
     def validate(self) -> None:
         if self.epochs < 1 or self.batch_size < 2 or self.n_ctx < 1:
