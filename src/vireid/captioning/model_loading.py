@@ -169,10 +169,46 @@ def _probe_hub(name: str) -> None:
             f"with a saved checkpoint; set HF_HUB_OFFLINE=1 to never contact the hub.") from None
 
 
+# Opt back in to bitsandbytes fetching its CPU 4-bit matmul from the Hugging Face hub.
+HUB_KERNELS_ENV = "VIREID_BNB_HUB_KERNELS"
+
+
+def hub_kernels_allowed() -> bool:
+    return os.environ.get(HUB_KERNELS_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def import_bitsandbytes_without_hub_kernels() -> None:
+    """Import bitsandbytes so that it never downloads or runs kernel code from the hub.
+
+    bitsandbytes >= 0.50 resolves ``kernels-community/quantization-bitsandbytes`` through the
+    ``kernels`` package at import time on CPUs with AVX512-BF16: with network that downloads
+    and executes code from the hub on every first import. bitsandbytes has no setting for
+    this (neither an environment variable nor an API); it guards the ``from kernels import
+    get_kernel`` with a fallback to its built-in CPU kernels. Hiding ``kernels`` for the
+    duration of that one import selects the fallback; ``VIREID_BNB_HUB_KERNELS=1`` keeps
+    bitsandbytes' own behaviour. Too late once bitsandbytes is imported (nothing to undo).
+    """
+    import sys
+
+    if hub_kernels_allowed() or "bitsandbytes" in sys.modules:
+        return
+    saved = sys.modules.get("kernels")
+    sys.modules["kernels"] = None  # type: ignore[assignment]  # import of it raises ImportError
+    try:
+        import bitsandbytes  # noqa: F401
+    except ImportError:
+        pass  # not installed: transformers says so when 4-bit loading is asked for
+    finally:
+        if saved is None:
+            del sys.modules["kernels"]
+        else:
+            sys.modules["kernels"] = saved
+
+
 def _quiet_bitsandbytes() -> None:
-    # bitsandbytes logs a warning when the optional `kernels` package (a faster CPU 4-bit
-    # matmul fetched from the hub) is missing; its built-in CPU kernels work without it, so
-    # the message is noise for users. Real bitsandbytes errors still surface.
+    # bitsandbytes logs a warning when its optional hub CPU kernel is unavailable (the
+    # `kernels` package missing, or hidden above); its built-in CPU kernels work without it,
+    # so the message is noise for users. Real bitsandbytes errors still surface.
     logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", message=r"MatMul8bitLt: inputs will be cast")
 
@@ -220,6 +256,8 @@ def load_captioner(source: ModelSource, quantization: str = "4bit", dtype: str =
                    device: str | None = None) -> LoadedModel:
     """Load model + processor from ``source`` the same way for a hub id or a local folder."""
     _quiet_bitsandbytes()  # before anything below imports bitsandbytes and it logs
+    if quantization != "none":
+        import_bitsandbytes_without_hub_kernels()
     from transformers import AutoProcessor, LlavaForConditionalGeneration
 
     dev = pick_device(device)
