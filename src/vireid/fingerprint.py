@@ -58,8 +58,12 @@ def git_commit(cwd: str | Path | None = None) -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def library_versions(names: Iterable[str] = ("torch", "torchvision", "transformers",
-                                             "open_clip_torch", "pyarrow", "numpy")) -> dict[str, str | None]:
+# The distributions whose version can change a number vireid prints (kernels, decoders, RNGs).
+RECORDED_LIBRARIES = ("torch", "torchvision", "transformers", "accelerate", "bitsandbytes",
+                      "open_clip_torch", "pyarrow", "numpy", "pillow")
+
+
+def library_versions(names: Iterable[str] = RECORDED_LIBRARIES) -> dict[str, str | None]:
     from importlib.metadata import PackageNotFoundError, version
 
     versions: dict[str, str | None] = {}
