@@ -3,7 +3,10 @@
 PYTHON  ?= python3
 VENV    ?= .venv
 BIN     := $(VENV)/bin
-STAMP   := $(VENV)/.vireid-installed
+LOCK    ?=
+VERIFIED := requirements/verified.txt
+# One stamp per install mode, so switching LOCK on or off reinstalls.
+STAMP   := $(VENV)/.vireid-installed$(if $(LOCK),-locked,-resolved)
 VIREID  := $(BIN)/vireid
 
 DATASET ?= sysu
@@ -22,11 +25,13 @@ VAL_IDS ?=
 
 RUN_OPTS := --dataset $(DATASET) --root "$(ROOT)" $(if $(TRIAL),--trial $(TRIAL)) $(if $(RUN),--run "$(RUN)") $(if $(FORCE),--force)
 
-.PHONY: setup test demo captions train eval all bench reproduce clean-demo help
+.PHONY: setup lock golden test demo captions train eval all bench reproduce clean-demo help
 
 help:
 	@echo "make demo      whole pipeline on a synthetic benchmark, CPU, minutes (runs/demo)"
-	@echo "make test      install into .venv if needed, run the test suite"
+	@echo "make test      install into .venv if needed, run the test suite [LOCK=1: the verified versions]"
+	@echo "make lock      write $(VERIFIED) from .venv (after make test passed)"
+	@echo "make golden    re-record tests/golden/golden_runs.json under the installed versions"
 	@echo "make captions  DATASET=sysu ROOT=DIR [MODEL=... QUANT=4bit BATCH=16 CAPTIONS=llava|reference|FILE]"
 	@echo "make train     DATASET=sysu ROOT=DIR METHOD=eees [TRIAL=t for regdb] [VAL_IDS=n, same for captions]"
 	@echo "make eval      DATASET=sysu ROOT=DIR METHOD=eees [DEVICE=cuda]"
@@ -35,15 +40,22 @@ help:
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(if $(LOCK),$(VERIFIED))
 	$(PYTHON) -m venv $(VENV)
+	rm -f $(VENV)/.vireid-installed-*
 	$(BIN)/pip install -q -U pip
-	$(BIN)/pip install -e '.[test]'
+	$(BIN)/pip install -e '.[test]' $(if $(LOCK),-c $(VERIFIED))
 	$(BIN)/python -c "import torch, torchvision, open_clip, transformers; print('torch', torch.__version__, 'torchvision', torchvision.__version__, 'open_clip', open_clip.__version__)"
 	touch $(STAMP)
 
 test: setup
-	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/python -m pytest -q
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lock: setup
+	$(BIN)/python requirements/lock.py
+
+golden: setup
+	HF_HUB_OFFLINE=1 $(BIN)/python -m tests.golden.runs
 
 demo: setup
 	HF_HUB_OFFLINE=1 $(VIREID) pipeline demo $(if $(FORCE),--force)

@@ -81,3 +81,12 @@ def test_a_resume_hint_can_be_cleared():
     assert resume_hint() == "resume with --resume auto"
     set_resume_hint(None)
     assert resume_hint() is None
+
+
+def test_version_names_the_libraries_that_decide_the_numbers(monkeypatch, capsys):
+    from importlib.metadata import version
+
+    code, out, _ = run(monkeypatch, capsys, "--version")
+    assert code == 0 and out.startswith("vireid ")
+    for name in ("torch", "transformers", "bitsandbytes", "open_clip_torch", "numpy", "pillow"):
+        assert f"{name} {version(name)}" in out

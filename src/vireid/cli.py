@@ -27,14 +27,20 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"vireid {__version__}")
+        import platform
+
+        from vireid.fingerprint import library_versions
+
+        # The versions a bug report needs: the same set every results.json records.
+        installed = ", ".join(f"{name} {v or 'not installed'}" for name, v in library_versions().items())
+        typer.echo(f"vireid {__version__} (Python {platform.python_version()}; {installed})")
         raise typer.Exit()
 
 
 @app.callback()
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                 help="Print the version and exit."),
+                                 help="Print the version of vireid and of its main libraries, and exit."),
 ) -> None:
     """Caption-driven visible-infrared person re-identification."""
 

@@ -46,6 +46,8 @@ def test_features_mode_writes_results_plot_and_ranked_list(monkeypatch, capsys, 
     assert record["protocol"] == "sysu" and record["feature"] == "concat" and record["flip"] == "mean"
     assert record["interpolation"] == "bicubic"                        # saved flip True = mean
     assert record["provenance"]["vireid_version"] == record["vireid_version"]
+    libraries = record["provenance"]["libraries"]  # what a number depends on, for a rerun
+    assert {"torch", "transformers", "bitsandbytes", "open_clip_torch", "numpy", "pillow"} <= set(libraries)
     settings = record["results"]["settings"]
     assert set(settings) == {"all_single", "all_multi", "indoor_single", "indoor_multi"}
     assert all(len(s["per_trial"]) == 10 for s in settings.values())
