@@ -5,8 +5,8 @@ VENV    ?= .venv
 BIN     := $(VENV)/bin
 LOCK    ?=
 VERIFIED := requirements/verified.txt
-# One stamp per install mode, so switching LOCK on or off reinstalls.
-STAMP   := $(VENV)/.vireid-installed$(if $(LOCK),-locked,-resolved)
+# One stamp per install mode (resolved, or the constraints file), so switching reinstalls.
+STAMP   := $(VENV)/.vireid-installed$(if $(LOCK),-$(notdir $(VERIFIED)),-resolved)
 VIREID  := $(BIN)/vireid
 
 DATASET ?= sysu
