@@ -111,7 +111,7 @@ import_bitsandbytes_without_hub_kernels()
 import bitsandbytes
 try:
     from bitsandbytes.functional import has_avx512bf16
-except ImportError:  # bitsandbytes < 0.47 has no CPU fused kernel to ask the hub for
+except ImportError:  # older bitsandbytes: no fused CPU kernel, nothing to ask the hub for
     has_avx512bf16 = lambda: False
 assert sys.modules["kernels"] is spy, "the kernels package was not restored"
 print(int(bool(has_avx512bf16())))
