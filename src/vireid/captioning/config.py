@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from vireid.captioning.prompts import DEFAULT_INSTRUCTION
 from vireid.errors import ConfigError
-from vireid.manifests.schema import MODALITIES, SPLITS
+from vireid.manifests.names import MODALITIES, SPLITS
 
 DEFAULT_MODEL = "llava-hf/llava-1.5-7b-hf"
 

@@ -5,19 +5,18 @@ synthetic cross-modality benchmark (:mod:`vireid.datasets.synth`).
 ``check_dataset`` is what a user runs first (``vireid data check``).
 """
 
-from vireid.datasets.check import CheckReport, check_dataset
-from vireid.datasets.index import build_index, default_val_count, index_metadata, select_val_ids
-from vireid.datasets.registry import DATASETS, DatasetSpec, get_spec, scan_dataset
+from vireid.lazy import lazy_package
 
-__all__ = [
-    "DATASETS",
-    "CheckReport",
-    "DatasetSpec",
-    "build_index",
-    "check_dataset",
-    "default_val_count",
-    "get_spec",
-    "index_metadata",
-    "scan_dataset",
-    "select_val_ids",
-]
+_EXPORTS = {
+    "CheckReport": "check",
+    "check_dataset": "check",
+    "build_index": "index",
+    "default_val_count": "index",
+    "index_metadata": "index",
+    "select_val_ids": "index",
+    "DATASETS": "registry",
+    "DatasetSpec": "registry",
+    "get_spec": "registry",
+    "scan_dataset": "registry",
+}
+lazy_package(__name__, _EXPORTS)

@@ -5,22 +5,33 @@ column. SYSU and LLCM trials are 0..9 (trial t seeds the gallery sampling with t
 field's code); RegDB trials are 1..10 (the split files' numbering, one model per trial).
 """
 
-from vireid.evaluation.chance import chance_level
-from vireid.evaluation.checkpoint import evaluate_checkpoint, extract_table
-from vireid.evaluation.features import FEATURE_KINDS, compose_feature, extract_features
-from vireid.evaluation.llcm import llcm_gallery, llcm_query
-from vireid.evaluation.metrics import PROTOCOLS, EvalResult, EvaluationError, evaluate
-from vireid.evaluation.regdb import regdb_gallery, regdb_query
-from vireid.evaluation.retrieval import cosine_distance, cross_modality_map
-from vireid.evaluation.runner import DATASETS, dataset_settings, run_protocol
-from vireid.evaluation.sets import EvalSet
-from vireid.evaluation.store import FeatureTable, load_features, save_features
-from vireid.evaluation.sysu import sysu_gallery, sysu_query
+from vireid.lazy import lazy_package
 
-__all__ = [
-    "DATASETS", "FEATURE_KINDS", "PROTOCOLS", "EvalResult", "EvalSet", "EvaluationError",
-    "FeatureTable", "chance_level", "compose_feature", "cosine_distance", "cross_modality_map",
-    "dataset_settings", "evaluate", "evaluate_checkpoint", "extract_features", "extract_table",
-    "llcm_gallery", "llcm_query", "load_features", "regdb_gallery", "regdb_query",
-    "run_protocol", "save_features", "sysu_gallery", "sysu_query",
-]
+_EXPORTS = {
+    "chance_level": "chance",
+    "evaluate_checkpoint": "checkpoint",
+    "extract_table": "checkpoint",
+    "FEATURE_KINDS": "features",
+    "compose_feature": "features",
+    "extract_features": "features",
+    "llcm_gallery": "llcm",
+    "llcm_query": "llcm",
+    "PROTOCOLS": "metrics",
+    "EvalResult": "metrics",
+    "EvaluationError": "metrics",
+    "evaluate": "metrics",
+    "regdb_gallery": "regdb",
+    "regdb_query": "regdb",
+    "cosine_distance": "retrieval",
+    "cross_modality_map": "retrieval",
+    "DATASETS": "runner",
+    "dataset_settings": "runner",
+    "run_protocol": "runner",
+    "EvalSet": "sets",
+    "FeatureTable": "store",
+    "load_features": "store",
+    "save_features": "store",
+    "sysu_gallery": "sysu",
+    "sysu_query": "sysu",
+}
+lazy_package(__name__, _EXPORTS)

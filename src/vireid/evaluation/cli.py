@@ -6,12 +6,16 @@ from pathlib import Path
 
 import typer
 
+from typing import TYPE_CHECKING
+
 from vireid.errors import VireidError
-from vireid.evaluation.features import FEATURE_KINDS, FLIP_MODES, INTERPOLATIONS
-from vireid.evaluation.outputs import evaluate_table
-from vireid.evaluation.runner import DATASETS, plan, required_images
-from vireid.evaluation.store import FeatureTable, load_features
-from vireid.evaluation.store import save_features as write_features
+from vireid.evaluation.options import FEATURE_KINDS, FLIP_MODES, INTERPOLATIONS
+
+if TYPE_CHECKING:
+    from vireid.evaluation.store import FeatureTable
+
+# The protocol, store and feature modules are imported inside the command bodies: `vireid
+# --help` must not pay for numpy, torch and the image decoders.
 
 DEFAULT_MAX_RANK = 20
 
@@ -37,6 +41,8 @@ def _flip_arg(flip: str | None, no_flip: bool) -> str:
 
 def _check_args(dataset: str, checkpoint: Path | None, features: Path | None, trial: int | None,
                 feature: str, save: Path | None, interpolation: str = "bicubic") -> None:
+    from vireid.datasets.registry import DATASETS
+
     if dataset not in DATASETS:
         raise VireidError(f"--dataset must be one of {', '.join(DATASETS)}, got {dataset!r}")
     if (checkpoint is None) == (features is None):
@@ -66,6 +72,8 @@ def _check_paths(save: Path | None, out: Path) -> None:
 
 def _capped_max_rank(max_rank: int, dataset: str, root: Path, trials: int, trial: int | None) -> int:
     """``max_rank`` capped at the smallest gallery: ranks past it do not exist."""
+    from vireid.evaluation.runner import plan
+
     smallest = min((len(gallery) for *_, gallery in plan(dataset, root, trials, trial)), default=max_rank)
     if 0 < smallest < max_rank:
         if max_rank != DEFAULT_MAX_RANK:  # the default is capped silently (small test galleries)
@@ -87,6 +95,8 @@ def _table_from_checkpoint(checkpoint: Path, dataset: str, root: Path, *, trials
 
 
 def _load_table(features: Path, dataset: str) -> FeatureTable:
+    from vireid.evaluation.store import load_features
+
     table = load_features(features)
     saved = table.meta.get("dataset")
     if saved is not None and saved != dataset:
@@ -115,6 +125,9 @@ def eval_command(
     max_rank: int = typer.Option(DEFAULT_MAX_RANK, "--max-rank", min=1, help="Longest CMC rank reported (capped at the gallery size)."),
     allow_other_trial: bool = typer.Option(False, "--allow-other-trial", help="RegDB: evaluate a model trained on another trial anyway (its training identities are in this trial's test set; a warning is printed)."),
 ) -> None:
+    from vireid.evaluation.outputs import evaluate_table
+    from vireid.evaluation.store import save_features as write_features
+
     dataset = dataset.lower()
     flip_mode = _flip_arg(flip, no_flip)
     interpolation = interpolation.lower()

@@ -36,11 +36,9 @@ from torch.utils.data import DataLoader, Dataset
 
 from vireid.datasets.images import load_rgb
 from vireid.errors import VireidError
+from vireid.evaluation.options import FEATURE_KINDS, FLIP_MODES, INTERPOLATIONS
 from vireid.progress import Ticker, interactive
 
-FEATURE_KINDS = ("pooled", "bn", "proj", "concat")
-FLIP_MODES = ("none", "mean", "concat")
-INTERPOLATIONS = ("bicubic", "bilinear")
 _RESAMPLE = {"bicubic": Image.BICUBIC, "bilinear": Image.BILINEAR}
 
 

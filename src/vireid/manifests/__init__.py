@@ -1,22 +1,11 @@
-"""Parquet manifests: the contract between the pipeline's stages."""
+"""Parquet manifests: the contract between the pipeline's stages (loaded lazily: pyarrow is
+imported by the first use, not by ``vireid --help``)."""
 
-from vireid.manifests.io import read_manifest, read_metadata, to_table, write_manifest
-from vireid.manifests.schema import (
-    CAPTION_SCHEMA,
-    IMAGE_INDEX_SCHEMA,
-    MODALITIES,
-    SCHEMA_VERSION,
-    SPLITS,
-)
+from vireid.lazy import lazy_package
 
-__all__ = [
-    "CAPTION_SCHEMA",
-    "IMAGE_INDEX_SCHEMA",
-    "MODALITIES",
-    "SCHEMA_VERSION",
-    "SPLITS",
-    "read_manifest",
-    "read_metadata",
-    "to_table",
-    "write_manifest",
-]
+_EXPORTS = {
+    **{name: "io" for name in ("read_manifest", "read_metadata", "to_table", "write_manifest")},
+    **{name: "schema" for name in ("CAPTION_SCHEMA", "IMAGE_INDEX_SCHEMA", "SCHEMA_VERSION")},
+    **{name: "names" for name in ("MODALITIES", "SPLITS")},
+}
+lazy_package(__name__, _EXPORTS)

@@ -22,10 +22,7 @@ KIND_KEY = b"vireid.kind"
 VERSION_KEY = b"vireid.schema_version"
 EXTRA_KEY = b"vireid.metadata"  # JSON: fingerprints, seeds, options of the writing run
 
-MODALITIES = ("visible", "infrared")
-# Row order and integer code of each modality wherever batches carry one (0 visible, 1 infrared).
-MODALITY_INDEX = {name: index for index, name in enumerate(MODALITIES)}
-SPLITS = ("train", "val", "test")
+from vireid.manifests.names import MODALITIES, MODALITY_INDEX, SPLITS  # noqa: F401 - re-exported
 
 IMAGE_INDEX_SCHEMA = pa.schema(
     [

@@ -1,31 +1,20 @@
 """Methods of the field, one module each, behind one registry.
 
 Every module in this package that defines a method registers it on import
-(``@register_method``); they are all imported here, so adding a method is adding a module.
+(``@register_method``); the registry imports them all the first time it is asked for a
+method (:func:`vireid.methods.registry.discover`), so adding a method is adding a module.
 ``resolve(name)`` gives the method and variant a config's ``method = "..."`` selects.
+
+The names below load lazily: ``vireid --help`` registers ``vireid methods`` without
+importing torch (the method modules need it).
 """
 
-import importlib
-import pkgutil
+from vireid.lazy import lazy_package
 
-from vireid.methods.base import LossResult, Method, Needs, Objective, Stage, StageContext, TrainBatch, Variant
-from vireid.methods.registry import (
-    Resolved,
-    get_method,
-    list_methods,
-    method_config,
-    method_names,
-    register_method,
-    resolve,
-    unregister_method,
-)
-
-_INFRASTRUCTURE = {"base", "registry", "cli", "prompt_fitting"}
-for _info in pkgutil.iter_modules(__path__):
-    if _info.name not in _INFRASTRUCTURE and not _info.name.startswith("_"):
-        importlib.import_module(f"{__name__}.{_info.name}")
-
-__all__ = [
-    "LossResult", "Method", "Needs", "Objective", "Resolved", "Stage", "StageContext", "TrainBatch", "Variant",
-    "get_method", "list_methods", "method_config", "method_names", "register_method", "resolve", "unregister_method",
-]
+_EXPORTS = {
+    **{name: "base" for name in ("LossResult", "Method", "Needs", "Objective", "Stage", "StageContext",
+                                 "TrainBatch", "Variant")},
+    **{name: "registry" for name in ("Resolved", "get_method", "list_methods", "method_config",
+                                     "method_names", "register_method", "resolve", "unregister_method")},
+}
+lazy_package(__name__, _EXPORTS)

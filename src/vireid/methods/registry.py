@@ -4,6 +4,8 @@ makes it and its variants available by name to the trainer, ``vireid methods`` a
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from dataclasses import dataclass
 
 from vireid.errors import ConfigError
@@ -11,6 +13,21 @@ from vireid.methods.base import Method, Variant
 
 _METHODS: dict[str, Method] = {}
 _NAMES: dict[str, tuple[str, str]] = {}  # method or variant name -> (method, variant)
+_INFRASTRUCTURE = {"base", "registry", "cli", "prompt_fitting"}
+_discovered = False
+
+
+def discover() -> None:
+    """Import every method module of ``vireid.methods`` once (each registers itself)."""
+    global _discovered
+    if _discovered:
+        return
+    _discovered = True
+    import vireid.methods as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name not in _INFRASTRUCTURE and not info.name.startswith("_"):
+            importlib.import_module(f"{package.__name__}.{info.name}")
 
 
 @dataclass(frozen=True)
@@ -28,6 +45,7 @@ def _default_variant(method: Method) -> Variant:
 
 def register_method(cls: type[Method]) -> type[Method]:
     """Class decorator: register a method and its variants (an instance is created once)."""
+    discover()  # the built-in methods first, so a name clash is reported against them
     if not cls.name:
         raise TypeError(f"{cls.__name__}: a method needs a name")
     method = cls()
@@ -51,6 +69,7 @@ def unregister_method(name: str) -> None:
 
 def resolve(name: str) -> Resolved:
     """The method and variant a name selects (a method's own name = its default variant)."""
+    discover()
     if name not in _NAMES:
         raise ConfigError(f"method: unknown {name!r} (known: {', '.join(method_names())}; "
                           f"see `vireid methods`)")
@@ -65,11 +84,13 @@ def get_method(name: str) -> Method:
 
 
 def list_methods() -> list[Method]:
+    discover()
     return [_METHODS[k] for k in sorted(_METHODS)]
 
 
 def method_names() -> list[str]:
     """Every selectable name: methods and their variants."""
+    discover()
     return sorted(_NAMES)
 
 

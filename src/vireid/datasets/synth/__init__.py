@@ -7,7 +7,14 @@ Benchmark version 2 (the default) adds viewpoints that decide what each image sh
 filler (:func:`.captions.observed_caption`); version 1 is frozen for old results.
 """
 
-from vireid.datasets.synth.config import LAYOUTS, SynthConfig
-from vireid.datasets.synth.generate import CAPTIONS_FILE, CONFIG_FILE, generate, read_config
+from vireid.lazy import lazy_package
 
-__all__ = ["CAPTIONS_FILE", "CONFIG_FILE", "LAYOUTS", "SynthConfig", "generate", "read_config"]
+_EXPORTS = {
+    "LAYOUTS": "config",
+    "SynthConfig": "config",
+    "CAPTIONS_FILE": "generate",
+    "CONFIG_FILE": "generate",
+    "generate": "generate",
+    "read_config": "generate",
+}
+lazy_package(__name__, _EXPORTS)
