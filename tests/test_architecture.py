@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "vireid"
-FOUNDATION = {"__init__", "errors", "config", "atomic", "fingerprint", "tokenizer", "progress", "rng", "lazy"}
+FOUNDATION = {"__init__", "errors", "config", "atomic", "fingerprint", "tokenizer", "progress", "rng", "lazy", "shards"}
 ALLOWED: dict[str, set[str]] = {
     "foundation": {"foundation"},
     "manifests": {"foundation", "manifests"},

@@ -19,7 +19,7 @@ from vireid.captioning.data import CaptionImages, make_loader, plan_batches
 from vireid.captioning.generate import generate_batch
 from vireid.captioning.model_loading import LoadedModel, load_captioner, resolve_model
 from vireid.captioning.prompts import build_prompt
-from vireid.captioning.shards import resolve_shards, select_shard, shard_tag
+from vireid.shards import resolve_shards, select_shard, shard_tag
 from vireid.captioning.summary import manifest_summary
 from vireid.errors import VireidError
 from vireid.fingerprint import canonical_json, hash_json, hash_strings, provenance

@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
-import sys
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,16 +25,15 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from vireid.atomic import write_json
 from vireid.errors import ManifestError
-from vireid.manifests import CAPTION_SCHEMA, read_manifest, read_metadata, to_table, write_manifest
+from vireid.manifests import CAPTION_SCHEMA, parts, read_manifest, read_metadata, to_table, write_manifest
+from vireid.manifests.parts import PARTS_DIR
 
 MANIFEST_NAME = "captions.parquet"
 SUMMARY_NAME = "captions.summary.json"
 RUN_NAME = "run.json"
-PARTS_DIR = "parts"
 KIND = "captions"
 
 
@@ -61,68 +57,16 @@ def read_run_file(out_dir: Path) -> dict[str, Any]:
         raise ManifestError(f"{path}: unreadable ({exc})") from None
 
 
-class PartWriter:
-    """Collects rows and writes them as one new part file per :meth:`flush`."""
+class PartWriter(parts.PartWriter):
+    """Caption rows, one new part file per :meth:`flush` (see :mod:`vireid.manifests.parts`)."""
 
     def __init__(self, out_dir: Path, fingerprint: str, tag: str):
-        self.dir = out_dir / PARTS_DIR
-        self.fingerprint = fingerprint
-        self.tag = tag
-        self.rows: list[dict[str, Any]] = []
-        self.written = 0
-
-    def add(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        self.rows.extend(rows)
-
-    def flush(self) -> Path | None:
-        if not self.rows:
-            return None
-        # Nanosecond time + pid: unique across restarts and concurrent shards.
-        name = f"part-{self.tag}-{time.time_ns()}-{os.getpid()}.parquet"
-        path = write_manifest(to_table(self.rows, KIND), self.dir / name, KIND,
-                              metadata={"fingerprint": self.fingerprint})
-        self.written += len(self.rows)
-        self.rows = []
-        return path
+        super().__init__(out_dir, fingerprint, tag, KIND)
 
 
-@dataclass
-class Part:
-    path: Path
-    fingerprint: str | None
-    table: pa.Table
-
-
-def read_parts(out_dir: Path) -> list[Part]:
-    """All readable part files. An unreadable one is reported (one warning line naming it)
-    and moved aside to ``*.corrupt``, so its images are captioned again and it is reported
-    only once."""
-    parts = []
-    for path in sorted((out_dir / PARTS_DIR).glob("part-*.parquet")):
-        try:
-            table = read_manifest(path, KIND)
-            fingerprint = read_metadata(path).get("fingerprint")
-        except ManifestError as exc:
-            _set_aside(path, exc)
-            continue
-        parts.append(Part(path, fingerprint, table))
-    return parts
-
-
-def _set_aside(path: Path, exc: ManifestError) -> None:
-    try:
-        rows = f"its {pq.ParquetFile(path).metadata.num_rows} row(s)"
-    except Exception:  # the footer itself is damaged: the row count is lost with it
-        rows = "its rows"
-    aside = path.with_name(path.name + ".corrupt")
-    os.replace(path, aside)
-    reason = str(exc).splitlines()[0].removeprefix(f"{path}: ")
-    _warn(f"corrupt caption part file {path} ({reason}); moved to {aside.name}, "
-          f"{rows} will be captioned again")
-
-
-def _warn(message: str) -> None:
-    print(f"warning: {message}", file=sys.stderr)
+def read_parts(out_dir: Path) -> list[parts.Part]:
+    """All readable caption part files; a corrupt one is set aside with one warning line."""
+    return parts.read_parts(out_dir, KIND, redo="captioned again")
 
 
 def _manifest_if_matching(out_dir: Path, fingerprint: str) -> pa.Table | None:

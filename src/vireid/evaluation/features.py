@@ -75,32 +75,55 @@ def compose_feature(outputs: dict[str, torch.Tensor], kind: str = "concat") -> t
     return outputs[kind].float()
 
 
+def to_model_input(img: Image.Image, size: tuple[int, int], mean: Sequence[float], std: Sequence[float],
+                   interpolation: str = "bicubic") -> torch.Tensor:
+    """One RGB image as the network's normalised input [3, H, W]: resize to ``size`` (H, W)
+    with PIL ``interpolation``, scale to [0, 1], subtract ``mean`` and divide by ``std``."""
+    img = img.resize((int(size[1]), int(size[0])), _RESAMPLE[interpolation])  # PIL wants (W, H)
+    x = torch.from_numpy(np.asarray(img, dtype=np.float32) / 255.0).permute(2, 0, 1)
+    mean_t = torch.tensor(mean, dtype=torch.float32).view(3, 1, 1)
+    std_t = torch.tensor(std, dtype=torch.float32).view(3, 1, 1)
+    return (x - mean_t) / std_t
+
+
+def read_model_input(path: Path, size: tuple[int, int], mean: Sequence[float], std: Sequence[float],
+                     interpolation: str = "bicubic") -> tuple[torch.Tensor, str]:
+    """``(input, "")`` for a readable image file, or ``(zeros, one-line reason)``: an exception
+    raised in a DataLoader worker reaches the user as a page of worker traceback."""
+    try:
+        img = load_rgb(path)
+    except VireidError as exc:
+        return torch.zeros(3, int(size[0]), int(size[1])), str(exc).splitlines()[0]
+    except Exception as exc:  # noqa: BLE001 - reported as one line naming the image
+        return torch.zeros(3, int(size[0]), int(size[1])), f"{path}: unreadable image ({type(exc).__name__}: {exc})"
+    return to_model_input(img, size, mean, std, interpolation), ""
+
+
 class _ImageFiles(Dataset):
     """Decodes and normalises root-relative image paths (worker processes do the decoding)."""
 
     def __init__(self, root: Path, paths: Sequence[str], size: tuple[int, int],
                  mean: Sequence[float], std: Sequence[float], interpolation: str):
         self.root, self.paths = root, list(paths)
-        self.size = (int(size[1]), int(size[0]))               # PIL wants (W, H)
-        self.mean = torch.tensor(mean, dtype=torch.float32).view(3, 1, 1)
-        self.std = torch.tensor(std, dtype=torch.float32).view(3, 1, 1)
-        self.resample = _RESAMPLE[interpolation]
+        self.size, self.mean, self.std, self.interpolation = size, mean, std, interpolation
 
     def __len__(self) -> int:
         return len(self.paths)
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, str]:
-        """``(image, "")``, or ``(zeros, one-line reason)`` for an unreadable image: an exception
-        raised in a DataLoader worker reaches the user as a page of worker traceback."""
-        path = self.root / self.paths[i]
-        try:
-            img = load_rgb(path).resize(self.size, self.resample)
-        except VireidError as exc:
-            return torch.zeros(3, self.size[1], self.size[0]), str(exc).splitlines()[0]
-        except Exception as exc:  # noqa: BLE001 - reported as one line naming the image
-            return torch.zeros(3, self.size[1], self.size[0]), f"{path}: unreadable image ({type(exc).__name__}: {exc})"
-        x = torch.from_numpy(np.asarray(img, dtype=np.float32) / 255.0).permute(2, 0, 1)
-        return (x - self.mean) / self.std, ""
+        return read_model_input(self.root / self.paths[i], self.size, self.mean, self.std, self.interpolation)
+
+
+def encode_batch(model: Any, images: torch.Tensor, modality: str, feature: str = "concat",
+                 flip: bool | str = True) -> torch.Tensor:
+    """The unit-norm test features of one batch of normalised ``images`` of one ``modality``:
+    :func:`compose_feature` of ``encode_image``, with flip TTA (:func:`combine_flip`)."""
+    mode = flip_mode(flip)
+    feat = compose_feature(model.encode_image(images, modality), feature)
+    mirrored = None
+    if mode != "none":
+        mirrored = compose_feature(model.encode_image(torch.flip(images, dims=[3]), modality), feature)
+    return combine_flip(feat, mirrored, mode)
 
 
 @torch.no_grad()
@@ -145,12 +168,8 @@ def extract_features(model: Any, root: str | Path, paths: Sequence[str], modalit
             if bar is not None:
                 bar.update(len(images))
             ticker.update(len(images))
-            images = images.to(device)
-            feat = compose_feature(model.encode_image(images, modality), feature)
-            mirrored = None
-            if mode != "none":
-                mirrored = compose_feature(model.encode_image(torch.flip(images, dims=[3]), modality), feature)
-            chunks.append(combine_flip(feat, mirrored, mode).cpu().numpy().astype(np.float32))
+            feats = encode_batch(model, images.to(device), modality, feature, mode)
+            chunks.append(feats.cpu().numpy().astype(np.float32))
         feats = np.concatenate(chunks)
         if out is None:
             out = np.empty((len(paths), feats.shape[1]), dtype=np.float32)

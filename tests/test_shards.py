@@ -2,7 +2,7 @@
 
 import pytest
 
-from vireid.captioning.shards import resolve_shards, select_shard, shard_of
+from vireid.shards import resolve_shards, select_shard, shard_of
 
 
 def test_shards_are_disjoint_and_cover_everything():

@@ -1,4 +1,4 @@
-"""Splitting the image list between processes (manual shards or ``accelerate launch``)."""
+"""Splitting an image list between processes (manual shards or `accelerate launch`): captioning and embedding."""
 
 from __future__ import annotations
 
