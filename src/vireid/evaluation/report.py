@@ -3,6 +3,8 @@ ranked-list PNG (queries with their top-10 gallery images, true matches green, w
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -82,43 +84,64 @@ def plot_cmc(results: dict[str, Any], path: str | Path) -> Path:
     return Path(path)
 
 
-def _thumbnail(root: Path, rel: str) -> np.ndarray:
+def _thumbnail(path: Path) -> np.ndarray:
     try:
-        return np.asarray(load_rgb(root / rel).resize((64, 128)))
+        return np.asarray(load_rgb(path).resize((64, 128)))
     except ImageReadError:
         return np.full((128, 64, 3), 128, dtype=np.uint8)   # draw a grey tile, keep going
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One image of a ranked-list row: its file, a caption, and whether it matches the query
+    (True green frame, False red, None: unknown identity, no frame)."""
+
+    path: Path
+    caption: str
+    match: bool | None = None
+
+
+def draw_ranked_rows(rows: Sequence[tuple[Tile, Sequence[Tile]]], path: str | Path, top: int) -> Path:
+    """A grid, one row per ``(query, ranked gallery tiles)``: the query then up to ``top``
+    results, each framed by whether it matches (``vireid eval --ranked-list``, ``vireid search
+    --sheet``)."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(max(len(rows), 1), top + 1, figsize=(1.1 * (top + 1), 2.2 * max(len(rows), 1)),
+                             squeeze=False)
+    for row, (query, ranked) in enumerate(rows):
+        axes[row, 0].imshow(_thumbnail(query.path))
+        axes[row, 0].set_title(query.caption, fontsize=7)
+        for col, tile in enumerate(ranked[:top], start=1):
+            ax = axes[row, col]
+            ax.imshow(_thumbnail(tile.path))
+            if tile.match is not None:
+                colour = "limegreen" if tile.match else "red"
+                for side in ax.spines.values():
+                    side.set(edgecolor=colour, linewidth=3, visible=True)
+            ax.set_title(tile.caption, fontsize=7)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=80)
+    plt.close(fig)
+    return Path(path)
 
 
 def plot_ranked_list(root: str | Path, query: EvalSet, gallery: EvalSet, distmat: np.ndarray,
                      protocol: str, num_queries: int, path: str | Path, top: int = 10) -> Path:
     """Grid of ``num_queries`` queries (evenly spaced over the query list, so it is
     reproducible) with their top-``top`` gallery images after the protocol's removal."""
-    plt = _pyplot()
     root = Path(root)
     picks = np.unique(np.linspace(0, len(query) - 1, num=min(num_queries, len(query))).round().astype(int))
     removed = removal_mask(protocol, query.pids[picks], query.cams[picks], gallery.pids, gallery.cams)
-    fig, axes = plt.subplots(len(picks), top + 1, figsize=(1.1 * (top + 1), 2.2 * len(picks)),
-                             squeeze=False)
+    rows = []
     for row, qi in enumerate(picks):
         order = np.argsort(distmat[qi], kind="stable")
         if removed is not None:
             order = order[~removed[row][order]]
-        axes[row, 0].imshow(_thumbnail(root, query.paths[qi]))
-        axes[row, 0].set_title(f"query {query.pids[qi]}", fontsize=7)
-        for col in range(1, top + 1):
-            ax = axes[row, col]
-            if col - 1 < len(order):
-                gi = order[col - 1]
-                ax.imshow(_thumbnail(root, gallery.paths[gi]))
-                colour = "limegreen" if gallery.pids[gi] == query.pids[qi] else "red"
-                for side in ax.spines.values():
-                    side.set(edgecolor=colour, linewidth=3, visible=True)
-                ax.set_title(str(gallery.pids[gi]), fontsize=7)
-        for ax in axes[row]:
-            ax.set_xticks([])
-            ax.set_yticks([])
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=80)
-    plt.close(fig)
-    return Path(path)
+        ranked = [Tile(root / gallery.paths[gi], str(gallery.pids[gi]), bool(gallery.pids[gi] == query.pids[qi]))
+                  for gi in order[:top]]
+        rows.append((Tile(root / query.paths[qi], f"query {query.pids[qi]}"), ranked))
+    return draw_ranked_rows(rows, path, top)

@@ -84,7 +84,7 @@ def _check(schema: pa.Schema, path: Path, kind: str) -> None:
 # Stored types that convert to the schema's type without changing meaning: any integer width
 # (values are range-checked by the cast), either string flavour, any timestamp unit/zone.
 _COMPATIBLE = (pa.types.is_integer, pa.types.is_string, pa.types.is_large_string,
-               pa.types.is_timestamp, pa.types.is_boolean)
+               pa.types.is_timestamp, pa.types.is_boolean, pa.types.is_list)
 _STRING_LIKE = (pa.types.is_string, pa.types.is_large_string)
 
 

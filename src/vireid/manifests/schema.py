@@ -1,9 +1,12 @@
 """Explicit pyarrow schemas of the manifests that connect the pipeline's stages.
 
-Two kinds of manifest exist:
+Three kinds of manifest exist:
 
 * **image index** (``kind = "image-index"``): one row per image of a dataset, written by
   :mod:`vireid.datasets`, read by captioning, training and evaluation.
+* **embeddings** (``kind = "embeddings"``): one row per embedded image, written by
+  ``vireid embed`` (:mod:`vireid.inference`), read by ``vireid search``; its metadata names the
+  checkpoint fingerprint and the feature options.
 * **captions** (``kind = "captions"``): one row per captioned image, written by
   :mod:`vireid.captioning` (``source = "llava"``) and by the synthetic benchmark
   (``source = "synthetic-reference"``), read by training.
@@ -60,9 +63,22 @@ CAPTION_SCHEMA = pa.schema(
     ]
 )
 
+EMBEDDING_SCHEMA = pa.schema(
+    [
+        pa.field("image_id", pa.string(), nullable=False),  # the path as listed (unique key)
+        pa.field("path", pa.string(), nullable=False),  # as listed, or relative to --images DIR
+        pa.field("modality", pa.string(), nullable=False),  # visible | infrared
+        pa.field("pid", pa.int32(), nullable=True),  # identity when the input names one
+        pa.field("camera", pa.int16(), nullable=True),  # camera when the input names one
+        pa.field("feature", pa.list_(pa.float32()), nullable=True),  # unit-norm; null when error is set
+        pa.field("error", pa.string(), nullable=True),  # null on success
+    ]
+)
+
 SCHEMAS: dict[str, pa.Schema] = {
     "image-index": IMAGE_INDEX_SCHEMA,
     "captions": CAPTION_SCHEMA,
+    "embeddings": EMBEDDING_SCHEMA,
 }
 
 CLIP_CONTEXT_LENGTH = 77
