@@ -83,7 +83,7 @@ def draw_sheet(path: Path, queries: Embeddings, gallery: Embeddings, result: Sea
                 continue
             g_pid = int(gallery.pids[gi])
             match = None if q_pid < 0 or g_pid < 0 else q_pid == g_pid
-            label = f"{g_pid} {score:.2f}" if g_pid >= 0 else f"{score:.2f}"
+            label = f"{g_pid}: {score:.3f}" if g_pid >= 0 else f"{score:.3f}"
             tiles.append(Tile(_resolve(gallery.root, gallery.paths[gi]), label, match))
         caption = f"query {q_pid}" if q_pid >= 0 else "query"
         rows.append((Tile(_resolve(queries.root, queries.paths[qi]), caption), tiles))

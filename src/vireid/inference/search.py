@@ -61,11 +61,11 @@ def exact_topk(queries: np.ndarray, gallery: np.ndarray, k: int, *, block_size: 
     out_scores = np.empty((len(queries), k), dtype=np.float32)
     out_index = np.empty((len(queries), k), dtype=np.int64)
     for q0 in range(0, len(queries), query_block):
-        q = torch.from_numpy(np.ascontiguousarray(queries[q0:q0 + query_block], dtype=np.float32)).to(dev)
+        q = torch.from_numpy(np.array(queries[q0:q0 + query_block], dtype=np.float32)).to(dev)
         best_s = torch.full((len(q), 0), -math.inf, device=dev)
         best_i = torch.empty((len(q), 0), dtype=torch.int64, device=dev)
         for g0 in range(0, len(gallery), block_size):
-            g = torch.from_numpy(np.ascontiguousarray(gallery[g0:g0 + block_size], dtype=np.float32)).to(dev)
+            g = torch.from_numpy(np.array(gallery[g0:g0 + block_size], dtype=np.float32)).to(dev)
             s = q @ g.T
             kk = min(k, s.shape[1])
             s, i = torch.topk(s, kk, dim=1)
