@@ -22,10 +22,10 @@ def model(tiny_checkpoint):
 
 @pytest.fixture
 def folder(synth_sysu_root, tmp_path):
-    """Ten infrared images of the synthetic benchmark plus one broken file."""
+    """Five infrared images of the synthetic benchmark plus one broken file."""
     out = tmp_path / "images"
     out.mkdir()
-    for k, path in enumerate(sorted(synth_sysu_root.glob("cam3/*/*.jpg"))[:10]):
+    for k, path in enumerate(sorted(synth_sysu_root.glob("cam3/*/*.jpg"))[:5]):
         shutil.copy(path, out / f"{k:02d}.jpg")
     (out / "zz_broken.jpg").write_bytes(b"not an image")
     return out
@@ -35,9 +35,9 @@ def test_features_match_the_api_and_a_broken_image_is_a_row_with_an_error(model,
     out = tmp_path / "feats.parquet"
     result = embed_images(model, read_source(folder, modality="infrared"), out, batch_size=4,
                           num_workers=0, progress=False)
-    assert result.merged and result.embedded == 11 and result.failed == 1
+    assert result.merged and result.embedded == 6 and result.failed == 1
     emb = read_embeddings(out)
-    assert emb.paths == [f"{k:02d}.jpg" for k in range(10)] and emb.skipped == 1
+    assert emb.paths == [f"{k:02d}.jpg" for k in range(5)] and emb.skipped == 1
     np.testing.assert_allclose(emb.feats, model.embed(sorted(folder.glob("0*.jpg")), "infrared"), atol=1e-5)
     meta = read_metadata(out)
     assert meta["checkpoint_sha256"] == model.fingerprint and meta["dim"] == model.dim
@@ -50,12 +50,12 @@ def test_a_rerun_resumes_after_the_parts_already_written(model, folder, tmp_path
     source = read_source(folder, modality="infrared")
     # Shard 0 of 2 stops short of the full set: its parts stay, nothing is merged yet.
     first = embed_images(model, source, out, num_workers=0, shard_index=0, num_shards=2, progress=False)
-    assert not first.merged and first.missing == 11 - first.embedded and not out.exists()
+    assert not first.merged and first.missing == 6 - first.embedded and not out.exists()
     again = embed_images(model, source, out, num_workers=0, shard_index=0, num_shards=2, progress=False)
     assert again.embedded == 0                       # everything of shard 0 was in its parts
     last = embed_images(model, source, out, num_workers=0, shard_index=1, num_shards=2, progress=False)
     assert last.embedded == first.missing and last.merged
-    assert len(read_embeddings(out).paths) == 10
+    assert len(read_embeddings(out).paths) == 5
 
 
 def test_parquet_input_keeps_modality_pid_and_camera(model, synth_sysu_root, tmp_path):

@@ -89,7 +89,8 @@ def _export_one(embedder: ModalityEmbedder, example: torch.Tensor, path: Path, f
 
 def _run_exported(path: Path, fmt: str, images: torch.Tensor) -> np.ndarray:
     if fmt == "torchscript":
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # torch.jit's deprecation notice
             return torch.jit.load(str(path), map_location="cpu")(images).numpy()
     import onnxruntime as ort
 
