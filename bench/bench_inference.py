@@ -5,7 +5,7 @@
    methods`` as fresh processes, ``repeats`` runs each (median and max; target < 0.5 s);
 2. ``vireid embed``'s whole path (listing, DataLoader decoding with 2 workers, part files,
    merge) against the bare model forward (``ReIDModel.embed_batch``) on the same images,
-   pre-decoded in memory, same batches; a random-init network (weights do not change the
+   pre-decoded in memory, same batches, best of 2 alternating runs each; a random-init network (weights do not change the
    arithmetic), SYSU-synthetic images; target: embed within 1.3x of the bare forward;
 3. top-10 search of ``queries`` x ``gallery`` clustered unit features (1,024-d, the projected
    feature's size; ``clusters`` centres, each row a centre plus noise, so every query has
@@ -40,7 +40,7 @@ SIZES = {
     "short": {"gallery": 100_000, "queries": 200, "clusters": 1_000, "dim": 1024, "repeats": 5,
               "embed_images": 256, "model": "tiny"},
     "full": {"gallery": 1_000_000, "queries": 1_000, "clusters": 10_000, "dim": 1024, "repeats": 10,
-             "embed_images": 256, "model": "RN50"},
+             "embed_images": 128, "model": "RN50"},
 }
 NPROBES = (1, 2, 4, 8, 16, 32, 64)
 STARTUP_COMMANDS = (["--help"], ["eval", "--help"], ["embed", "--help"], ["methods"])
@@ -148,14 +148,18 @@ def bench_embed(cfg: dict, seed: int = 0) -> dict:
         inputs = [torch.stack([model.preprocess(tmp / r.path) for r in source.rows[i:i + batch]])
                   for i in range(0, len(source.rows), batch)]
         model.embed_batch(inputs[0], "infrared")                      # warm-up
-        start = time.perf_counter()
-        for x in inputs:
-            model.embed_batch(x, "infrared")
-        bare_s = time.perf_counter() - start
-        start = time.perf_counter()
-        result = embed_images(model, source, tmp / "feats.parquet", batch_size=batch, num_workers=2, progress=False)
-        embed_s = time.perf_counter() - start
-        assert result.merged and result.failed == 0
+        # Alternating runs, best of each: on a shared machine the load drifts between runs.
+        bare_s = embed_s = float("inf")
+        for attempt in range(2):
+            start = time.perf_counter()
+            for x in inputs:
+                model.embed_batch(x, "infrared")
+            bare_s = min(bare_s, time.perf_counter() - start)
+            out = tmp / f"feats{attempt}.parquet"
+            start = time.perf_counter()
+            result = embed_images(model, source, out, batch_size=batch, num_workers=2, progress=False)
+            embed_s = min(embed_s, time.perf_counter() - start)
+            assert result.merged and result.failed == 0
     return {"model": cfg["model"], "image_size": list(size), "images": len(images), "batch_size": batch,
             "workers": 2, "feature": model.feature_options.to_dict(), "bare_forward_s": bare_s,
             "embed_s": embed_s, "ratio": embed_s / bare_s, "embed_img_per_s": len(images) / embed_s,

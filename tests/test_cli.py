@@ -1,6 +1,7 @@
-"""The entry point's last line of defence: machine conditions and Ctrl-C as one line each."""
+"""The entry point: machine conditions and Ctrl-C as one line each; a start-up that imports no heavy module."""
 
 import errno
+import subprocess
 import sys
 
 import pytest
@@ -90,3 +91,17 @@ def test_version_names_the_libraries_that_decide_the_numbers(monkeypatch, capsys
     assert code == 0 and out.startswith("vireid ")
     for name in ("torch", "transformers", "bitsandbytes", "open_clip_torch", "numpy", "pillow"):
         assert f"{name} {version(name)}" in out
+
+
+def test_importing_the_cli_loads_no_torch_open_clip_pyarrow_or_pil():
+    code = ("import sys, vireid.cli; heavy = [m for m in ('torch', 'open_clip', 'pyarrow', 'PIL.Image', "
+            "'numpy', 'faiss', 'onnxruntime') if m in sys.modules]; print(','.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_vireid_load_is_imported_on_first_use_only():
+    code = ("import sys, vireid; before = 'torch' in sys.modules; load = vireid.load; "
+            "print(before, callable(load), 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True", "True"]

@@ -15,19 +15,6 @@ from vireid.errors import VireidError
 runner = CliRunner()
 
 
-def test_importing_the_cli_loads_no_torch_open_clip_pyarrow_or_pil():
-    code = ("import sys, vireid.cli; heavy = [m for m in ('torch', 'open_clip', 'pyarrow', 'PIL.Image', "
-            "'numpy', 'faiss', 'onnxruntime') if m in sys.modules]; print(','.join(heavy))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == ""
-
-
-def test_vireid_load_is_lazy():
-    code = "import sys, vireid; assert callable(vireid.load); print('torch' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "True"          # the attribute access imported the API
-
-
 @pytest.fixture(scope="module")
 def embedded(tiny_checkpoint, synth_sysu_root, tmp_path_factory):
     """Infrared test images as queries, visible ones as gallery, embedded by the CLI."""
