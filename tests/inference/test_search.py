@@ -46,7 +46,7 @@ def test_faiss_ivf_recovers_the_exact_top10_on_clustered_features():
     assert recall_at_k(all_cells.index, exact.index) > 0.99      # every cell visited: exhaustive
     few = faiss_topk(queries, gallery, 10, nprobe=1)
     assert recall_at_k(few.index, exact.index) < recall_at_k(all_cells.index, exact.index)
-    assert all_cells.params["nlist"] == default_nlist(4000) == 63
+    assert all_cells.params["nlist"] == default_nlist(4000) == 102
 
 
 def test_features_of_different_dimension_are_refused():

@@ -15,10 +15,8 @@ can resume.
 
 from __future__ import annotations
 
-import fcntl
 import json
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -131,18 +129,6 @@ def deduplicate(table: pa.Table, order: Sequence[str] | None = None) -> pa.Table
     return to_table([best[k] for k in keys], KIND)
 
 
-@contextmanager
-def _merge_lock(out_dir: Path) -> Iterator[None]:
-    # Several shards may finish at once; one merges at a time, the next sees no parts left.
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with open(out_dir / ".merge.lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 @dataclass
 class MergeResult:
     path: Path
@@ -167,7 +153,7 @@ def merge(out_dir: str | Path, metadata: Mapping[str, Any] | None = None) -> Mer
     run = read_run_file(out_dir)
     fingerprint = run["fingerprint"]
     expected = run["image_ids"]
-    with _merge_lock(out_dir):
+    with parts.merge_lock(out_dir):
         parts = [p for p in read_parts(out_dir) if p.fingerprint == fingerprint]
         tables = [p.table for p in parts]
         existing = _manifest_if_matching(out_dir, fingerprint)

@@ -36,7 +36,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from vireid.datasets.images import load_rgb
 from vireid.errors import VireidError
-from vireid.evaluation.options import FEATURE_KINDS, FLIP_MODES, INTERPOLATIONS
+from vireid.evaluation.options import FEATURE_KINDS, FLIP_MODES, INTERPOLATIONS  # noqa: F401 - re-exported
 from vireid.progress import Ticker, interactive
 
 _RESAMPLE = {"bicubic": Image.BICUBIC, "bilinear": Image.BILINEAR}

@@ -14,11 +14,9 @@ An unreadable image is a row with ``error`` set and no feature, never a crash.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +34,7 @@ from vireid.inference.api import ReIDModel
 from vireid.inference.sources import ImageRow, ImageSource
 from vireid.manifests import read_metadata, write_manifest
 from vireid.manifests.names import MODALITIES
-from vireid.manifests.parts import PARTS_DIR, PartWriter, read_parts
+from vireid.manifests.parts import PARTS_DIR, PartWriter, merge_lock, read_parts
 from vireid.progress import Ticker, interactive
 from vireid.shards import select_shard, shard_tag
 
@@ -70,18 +68,6 @@ def run_fingerprint(model: ReIDModel, source: ImageSource) -> str:
                       "images": hash_strings(f"{r.path}\t{r.modality}" for r in source.rows)})
 
 
-@contextmanager
-def _lock(folder: Path) -> Iterator[None]:
-    # Shards finishing together: one merges at a time; the next finds the parts gone.
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".merge.lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 @dataclass
 class EmbedResult:
     out: Path
@@ -109,7 +95,7 @@ def embed_images(model: ReIDModel, source: ImageSource, out: Path, *, batch_size
     work = work_dir(out)
     fingerprint = run_fingerprint(model, source)
     paths = [r.path for r in source.rows]
-    with _lock(work):
+    with merge_lock(work):
         run_file = work / "run.json"
         if not run_file.is_file() or json.loads(run_file.read_text()).get("fingerprint") != fingerprint:
             for part in read_parts(work, KIND, redo="embedded again"):
@@ -163,7 +149,7 @@ def merge(out: Path, model: ReIDModel, source: ImageSource,
     work = work_dir(out)
     fingerprint = run_fingerprint(model, source)
     expected = [r.path for r in source.rows]
-    with _lock(work):
+    with merge_lock(work):
         parts = [p for p in read_parts(work, KIND, redo="embedded again") if p.fingerprint == fingerprint]
         if not parts:
             return out.is_file() and _complete(out, fingerprint), 0

@@ -11,12 +11,14 @@ better.
   where the speed comes from; "Flat" cells keep the float32 vectors, so the scores it returns
   are exact for the candidates it visits and recall depends only on ``nprobe`` (no
   quantisation loss to calibrate, unlike IVF-PQ, which would be the next step for galleries
-  that do not fit in RAM). ``nlist`` defaults to sqrt(N) cells, k-means trained on 40 rows
-  per cell: the low end of FAISS's guidance, because on a 2-core CPU the k-means training
-  and the assignment of every row cost O(N x nlist x D), and visiting a few more cells is
-  cheaper than building a finer index. The default ``nprobe`` is the smallest that reached
-  recall@10 >= 0.95 against the exact search on clustered 1M x 1024 features
-  (bench/bench_inference.py; bench/results/inference-full.json).
+  that do not fit in RAM). ``nlist`` defaults to 4 sqrt(N) cells (the low end of FAISS's
+  4-16 sqrt(N) guidance): FAISS scans a cell without BLAS, measured about 40x less efficient
+  per multiply-add than the exact search's matrix product on this project's 2-core machine,
+  so the index is only >= 10x faster when a query visits well under 1/400 of the gallery,
+  i.e. many small cells. k-means runs 10 iterations on 39 rows per cell (FAISS warns below
+  39), since training and assigning every row cost O(N x nlist x D) on the CPU. The default
+  ``nprobe`` is the smallest that reached recall@10 >= 0.95 against the exact search on
+  clustered 1M x 1024 features (bench/bench_inference.py, bench/results/inference-full.json).
 """
 
 from __future__ import annotations
@@ -83,21 +85,23 @@ def exact_topk(queries: np.ndarray, gallery: np.ndarray, k: int, *, block_size: 
 
 
 def default_nlist(n: int) -> int:
-    """sqrt(N) cells, at least 1 and at most N / 39 (FAISS warns below 39 training points
+    """4 sqrt(N) cells, at least 1 and at most N / 39 (FAISS warns below 39 training points
     per centroid)."""
-    return max(1, min(int(round(math.sqrt(n))), n // 39))
+    return max(1, min(int(round(4 * math.sqrt(n))), n // 39))
 
 
-def build_ivf(gallery: np.ndarray, nlist: int | None = None, *, train_size: int | None = None, seed: int = 0):
-    """An ``IndexIVFFlat`` (inner product) over ``gallery``, k-means trained on a seeded sample
-    of at most ``train_size`` rows (default 40 per cell, just above FAISS's warning level)."""
+def build_ivf(gallery: np.ndarray, nlist: int | None = None, *, train_size: int | None = None, seed: int = 0,
+              niter: int = 10):
+    """An ``IndexIVFFlat`` (inner product) over ``gallery``, ``niter`` k-means iterations on a
+    seeded sample of at most ``train_size`` rows (default 39 per cell, FAISS's minimum)."""
     import faiss
 
     n, dim = gallery.shape
     nlist = nlist or default_nlist(n)
     quantizer = faiss.IndexFlatIP(dim)
     index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
-    sample = min(n, train_size or 40 * nlist)
+    index.cp.niter, index.cp.seed = niter, seed
+    sample = min(n, train_size or 39 * nlist)
     rows = np.sort(np.random.default_rng(seed).choice(n, size=sample, replace=False)) if sample < n else slice(None)
     index.train(np.ascontiguousarray(gallery[rows], dtype=np.float32))
     for g0 in range(0, n, DEFAULT_BLOCK):   # add in blocks: no second full copy of the gallery

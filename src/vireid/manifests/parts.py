@@ -8,10 +8,12 @@ leaves only whole parts; a restart reads them (:func:`read_parts`) and skips the
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,3 +85,17 @@ def _set_aside(path: Path, exc: ManifestError, kind: str, redo: str) -> None:
     noun = {"captions": "caption"}.get(kind, kind)
     print(f"warning: corrupt {noun} part file {path} ({reason}); moved to {aside.name}, "
           f"{rows} will be {redo}", file=sys.stderr)
+
+
+@contextmanager
+def merge_lock(folder: Path) -> Iterator[None]:
+    """Hold ``folder/.merge.lock``: several shards may finish at once; one merges at a time,
+    the next sees no parts left."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".merge.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
