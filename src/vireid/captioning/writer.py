@@ -154,8 +154,8 @@ def merge(out_dir: str | Path, metadata: Mapping[str, Any] | None = None) -> Mer
     fingerprint = run["fingerprint"]
     expected = run["image_ids"]
     with parts.merge_lock(out_dir):
-        parts = [p for p in read_parts(out_dir) if p.fingerprint == fingerprint]
-        tables = [p.table for p in parts]
+        current = [p for p in read_parts(out_dir) if p.fingerprint == fingerprint]
+        tables = [p.table for p in current]
         existing = _manifest_if_matching(out_dir, fingerprint)
         if existing is not None:
             tables.append(existing)
@@ -177,7 +177,7 @@ def merge(out_dir: str | Path, metadata: Mapping[str, Any] | None = None) -> Mer
             except OSError:
                 pass  # not empty: parts of another run's inputs, left for the user
     return MergeResult(path=path, rows=merged.num_rows, expected=len(expected), missing=missing,
-                       parts_merged=len(parts))
+                       parts_merged=len(current))
 
 
 __all__ = ["CAPTION_SCHEMA", "MANIFEST_NAME", "PARTS_DIR", "SUMMARY_NAME", "MergeResult",
