@@ -87,3 +87,17 @@ def test_bad_sources_are_one_line(folder, make, message):
 def test_an_unknown_modality_is_refused(folder):
     with pytest.raises(VireidError, match="--modality must be one of visible, infrared"):
         read_source(folder, modality="thermal")
+
+
+def test_split_and_modality_select_rows_of_an_image_index(synth_sysu_root, tmp_path):
+    from vireid.datasets import build_index
+    from vireid.manifests import write_manifest
+
+    index = build_index("sysu", synth_sysu_root)
+    write_manifest(index, tmp_path / "index.parquet", "image-index")
+    source = read_source(tmp_path / "index.parquet", root=synth_sysu_root, split="test", modality="infrared")
+    rows = [r for r in index.to_pylist() if r["split"] == "test" and r["modality"] == "infrared"]
+    assert [r.path for r in source.rows] == [r["path"] for r in rows] and rows
+    assert {r.modality for r in source.rows} == {"infrared"}
+    with pytest.raises(VireidError, match="--split selects rows of a .parquet table"):
+        read_source(synth_sysu_root / "cam3", modality="infrared", split="test")

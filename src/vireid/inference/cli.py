@@ -14,7 +14,7 @@ from vireid.errors import VireidError, set_resume_hint
 
 EMBED_HELP = """Embed images with a trained checkpoint into one Parquet file (one row per image).
 
---images takes a folder (every image under it), a .txt list (one path per line) or a .parquet table with a path column (an image index: its modality, pid and camera columns are kept). Features are the checkpoint's own test features (as `vireid eval` extracts them, unit L2 norm); the file records each image's path, the checkpoint sha256 and the feature options. An unreadable image is a row with an error, never a crash.
+--images takes a folder (every image under it), a .txt list (one path per line) or a .parquet table with a path column (an image index: its modality, pid and camera columns are kept; --split and --modality select rows). Features are the checkpoint's own test features (as `vireid eval` extracts them, unit L2 norm); the file records each image's path, the checkpoint sha256 and the feature options. An unreadable image is a row with an error, never a crash.
 
 Resumable: results go to FEATS.parquet.work/parts/ every --flush-every batches; re-running the same command continues after the last part. Sharded: run --num-shards N --shard-index K in N processes; the last one to finish merges.
 """
@@ -42,7 +42,8 @@ def embed_command(
     checkpoint: Path = typer.Option(..., "--checkpoint", help="Trained vireid checkpoint (.pt)."),
     images: Path = typer.Option(..., "--images", help="A folder of images, a .txt list of paths, or a .parquet table with a path column."),
     out: Path = typer.Option(..., "--out", help="Output Parquet file (FEATS.parquet)."),
-    modality: str = typer.Option(None, "--modality", help="visible | infrared, for every image (a Parquet input with a modality column may leave it out)."),
+    modality: str = typer.Option(None, "--modality", help="visible | infrared: every image's modality (folder, list), or the rows to take from a Parquet table with a modality column."),
+    split: str = typer.Option(None, "--split", help="Parquet image index only: the rows of this split (train | val | test)."),
     root: Path = typer.Option(None, "--root", help="Folder that relative paths of a list or table start from [default: the list's folder]."),
     batch_size: int = typer.Option(64, "--batch-size", min=1, help="Images per forward pass."),
     workers: int = typer.Option(2, "--workers", min=0, help="DataLoader worker processes decoding images."),
@@ -57,7 +58,7 @@ def embed_command(
     from vireid.inference.embed import embed_images
     from vireid.inference.sources import read_source
 
-    source = read_source(images, root=root, modality=modality)
+    source = read_source(images, root=root, modality=modality, split=split)
     model = _load(checkpoint, device, feature, flip, interpolation)
     set_resume_hint("re-run the same command to resume")
     result = embed_images(model, source, out, batch_size=batch_size, num_workers=workers,

@@ -5,7 +5,8 @@
   ``--root`` (default: the list's folder) unless absolute;
 * a ``.parquet`` table with a ``path`` column (an image index manifest, or ``vireid embed``'s
   own output): relative to ``--root`` (default: the table's folder); its ``modality``, ``pid``
-  and ``camera`` columns are kept when present.
+  and ``camera`` columns are kept when present. With a ``modality`` column, ``--modality``
+  selects that modality's rows; with a ``split`` column, ``--split`` selects a split.
 """
 
 from __future__ import annotations
@@ -53,8 +54,9 @@ def _from_list(path: Path, root: Path | None, modality: str | None) -> ImageSour
     return ImageSource(root or path.parent, rows)
 
 
-def _from_parquet(path: Path, root: Path | None, modality: str | None) -> ImageSource:
+def _from_parquet(path: Path, root: Path | None, modality: str | None, split: str | None) -> ImageSource:
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     try:
@@ -63,13 +65,19 @@ def _from_parquet(path: Path, root: Path | None, modality: str | None) -> ImageS
         raise VireidError(f"{path}: unreadable Parquet file ({exc})") from None
     if "path" not in table.column_names:
         raise VireidError(f"{path}: no 'path' column (columns: {', '.join(table.column_names)})")
+    if split is not None:
+        if "split" not in table.column_names:
+            raise VireidError(f"{path}: no 'split' column to select --split {split} from")
+        table = table.filter(pc.equal(table.column("split"), split))
+    if modality is not None and "modality" in table.column_names:
+        table = table.filter(pc.equal(table.column("modality"), modality))
     columns = {name: table.column(name).to_pylist() for name in ("path", "modality", "pid", "camera")
                if name in table.column_names}
     if modality is None and "modality" not in columns:
         raise VireidError(f"{path}: no 'modality' column; give --modality visible|infrared")
     rows = []
     for i, rel in enumerate(columns["path"]):
-        name = modality or columns["modality"][i]
+        name = columns["modality"][i] if "modality" in columns else modality
         if name not in MODALITIES:
             raise VireidError(f"{path}: row {i}: modality {name!r} is not one of {', '.join(MODALITIES)}")
         pid = columns.get("pid", [None] * (i + 1))[i]
@@ -78,7 +86,8 @@ def _from_parquet(path: Path, root: Path | None, modality: str | None) -> ImageS
     return ImageSource(root or path.parent, rows)
 
 
-def read_source(images: Path, *, root: Path | None = None, modality: str | None = None) -> ImageSource:
+def read_source(images: Path, *, root: Path | None = None, modality: str | None = None,
+                split: str | None = None) -> ImageSource:
     """The images ``--images`` names (see the module docstring); every problem names the path."""
     if modality is not None and modality not in MODALITIES:
         raise VireidError(f"--modality must be one of {', '.join(MODALITIES)}, got {modality!r}")
@@ -87,11 +96,14 @@ def read_source(images: Path, *, root: Path | None = None, modality: str | None 
     elif not images.is_file():
         raise VireidError(f"{images}: not found (give a folder, a .txt list or a .parquet table)")
     elif images.suffix.lower() == ".parquet":
-        source = _from_parquet(images, root, modality)
+        source = _from_parquet(images, root, modality, split)
     else:
         source = _from_list(images, root, modality)
+    if split is not None and images.suffix.lower() != ".parquet":
+        raise VireidError("--split selects rows of a .parquet table (an image index); a folder or list has none")
     if not source.rows:
-        raise VireidError(f"{images}: no images listed")
+        raise VireidError(f"{images}: no images listed" + (f" (after --split {split} / --modality {modality})"
+                                                           if split or modality else ""))
     seen: set[str] = set()
     for row in source.rows:
         if row.path in seen:
