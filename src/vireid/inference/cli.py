@@ -83,7 +83,7 @@ def search_command(
     block_size: int = typer.Option(65536, "--block-size", min=1, help="Exact: gallery rows scored at once (memory: 1024 queries x this x 4 bytes)."),
     device: str = typer.Option("cpu", "--device", help="Exact: torch device for the matrix products."),
     nlist: int = typer.Option(None, "--nlist", min=1, help="FAISS: k-means cells [default: 4 sqrt(gallery size)]."),
-    nprobe: int = typer.Option(None, "--nprobe", min=1, help="FAISS: cells visited per query [default: 32]."),
+    nprobe: int = typer.Option(None, "--nprobe", min=1, help="FAISS: cells visited per query [default: 4]."),
     sheet: Path = typer.Option(None, "--sheet", help="Also draw a contact sheet (.png): queries and their top-k."),
     sheet_queries: int = typer.Option(8, "--sheet-queries", min=1, help="Queries on the sheet (evenly spaced)."),
 ) -> None:
