@@ -17,7 +17,8 @@ app = typer.Typer(
         "Stages: `data` (dataset layouts, checks, synthetic benchmark), `captions` (LLaVA "
         "captions into Parquet manifests), `methods` (the registered methods), `train` (a method "
         "on CLIP RN50), `eval` "
-        "(SYSU-MM01 / RegDB / LLCM protocols) and `pipeline` (cached end-to-end runs)."
+        "(SYSU-MM01 / RegDB / LLCM protocols), `pipeline` (cached end-to-end runs) and `report` "
+        "(one self-contained HTML page per run or comparison)."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -53,11 +54,12 @@ def _register_stages() -> None:
     from vireid.evaluation.cli import register as register_eval
     from vireid.methods.cli import register as register_methods
     from vireid.pipeline.cli import register as register_pipeline
+    from vireid.report.cli import register as register_report
     from vireid.reproduce.cli import register as register_reproduce
     from vireid.training.cli import register as register_train
 
     for register in (register_data, register_captions, register_methods, register_train,
-                     register_eval, register_pipeline, register_reproduce):
+                     register_eval, register_pipeline, register_reproduce, register_report):
         register(app)
 
 

@@ -165,10 +165,14 @@ def collect(paths: list[str | Path]) -> ReportInputs:
     if not paths:
         raise ReportError("give at least one run folder or folder of runs")
     inputs = ReportInputs(runs=[])
+    seen: set[Path] = set()
     for raw in paths:
         path = Path(raw)
         if not path.is_dir():
             raise ReportError(f"{path}: not a folder (give a run folder or a folder of runs)")
+        if path.resolve() in seen:   # the same folder given twice is one run, not two rows
+            continue
+        seen.add(path.resolve())
         inputs.sources.append(path)
         if is_run(path):
             inputs.runs.append(load_run(path))
