@@ -8,7 +8,7 @@ matrix and its query/gallery sets (no files, no plotting).
   with roles swapped, marked as a diagnostic outside the protocol;
 * hardest queries: the valid queries of lowest average precision (Zheng et al.'s AP, the
   mAP of :mod:`vireid.evaluation.metrics`), ties broken by the later first true match;
-* a 2-D projection of features by PCA (SVD of the centred matrix).
+* a 2-D projection of features by PCA (eigenvectors of the centred Gram matrix).
 """
 
 from __future__ import annotations
@@ -71,14 +71,23 @@ def removed_rows(protocol: str, query: EvalSet, picks: np.ndarray, gallery: Eval
 
 
 def pca_2d(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(coords [N, 2], explained variance ratio [2])`` of the rows of ``features``."""
+    """``(coords [N, 2], explained variance ratio [2])`` of the rows of ``features``.
+
+    The principal axes come from the eigenvectors of the smaller Gram matrix (N x N or
+    D x D) of the centred rows: the same axes as an SVD, at the cost of the smaller side."""
     x = np.asarray(features, dtype=np.float64)
     x = x - x.mean(axis=0, keepdims=True)
-    _, s, vt = np.linalg.svd(x, full_matrices=False)
-    var = s ** 2
-    total = var.sum()
-    ratio = var[:2] / total if total > 0 else np.zeros(2)
-    coords = x @ vt[:2].T
+    n, d = x.shape
+    if n <= d:
+        vals, vecs = np.linalg.eigh(x @ x.T)                  # left singular vectors
+        order = np.argsort(vals)[::-1][:2]
+        coords = vecs[:, order] * np.sqrt(np.clip(vals[order], 0, None))
+    else:
+        vals, vecs = np.linalg.eigh(x.T @ x)                  # principal axes
+        order = np.argsort(vals)[::-1][:2]
+        coords = x @ vecs[:, order]
+    total = float(np.clip(vals, 0, None).sum())
+    ratio = np.clip(vals[order], 0, None) / total if total > 0 else np.zeros(len(order))
     if coords.shape[1] < 2:   # a 1-D feature: pad so the scatter still draws
         coords = np.pad(coords, ((0, 0), (0, 2 - coords.shape[1])))
         ratio = np.pad(ratio, (0, 2 - len(ratio)))

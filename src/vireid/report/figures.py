@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from vireid.report.html import figure
+from vireid.report.html import figure, png_uri
 
 
 def _pyplot():
@@ -105,37 +106,46 @@ def projection(coords: np.ndarray, pids: np.ndarray, modalities: Sequence[str], 
     return figure(fig, f"PCA projection: {title}")
 
 
-def ranked_strips(strips: Sequence[dict[str, Any]]) -> str:
+def _framed(tile: np.ndarray, colour: tuple[int, int, int], width: int = 3) -> np.ndarray:
+    out = tile.copy()
+    out[:width], out[-width:], out[:, :width], out[:, -width:] = colour, colour, colour, colour
+    return out
+
+
+def _overlay(tile: np.ndarray, heat: np.ndarray, alpha: float = 0.45) -> np.ndarray:
+    from matplotlib import colormaps
+
+    rgb = colormaps["jet"](heat)[..., :3] * 255
+    return (tile * (1 - alpha) + rgb * alpha).astype(np.uint8)
+
+
+def ranked_strips(strips: Sequence[dict[str, Any]], size: tuple[int, int] = (128, 64)) -> str:
     """Each strip: query then its top-k gallery images, true matches framed green and wrong
-    ones red; with ``maps`` a second row overlays each image's activation map."""
-    plt = _pyplot()
+    ones red; with ``maps`` a second row overlays each image's activation map. Drawn as one
+    PIL mosaic (a matplotlib grid of hundreds of axes takes seconds)."""
+    from PIL import Image, ImageDraw
+
+    h, w = size
+    label, gap = 14, 4
     top = max(len(s["gallery"]) for s in strips)
-    rows = sum(2 if s.get("maps") is not None else 1 for s in strips)
-    fig, axes = plt.subplots(rows, top + 1, figsize=(1.0 * (top + 1), 2.05 * rows), squeeze=False)
-    r = 0
-    for strip in strips:
-        tiles = [strip["query"]] + list(strip["gallery"])
-        for with_map in ((False, True) if strip.get("maps") is not None else (False,)):
-            for c in range(top + 1):
-                ax = axes[r, c]
-                ax.set_xticks([])
-                ax.set_yticks([])
-                if c >= len(tiles):
-                    ax.axis("off")
-                    continue
-                ax.imshow(tiles[c])
-                if with_map:
-                    ax.imshow(strip["maps"][c], cmap="jet", alpha=0.45, vmin=0, vmax=1)
-                if c == 0:
-                    ax.set_title(f"q {strip['query_pid']} ({'map' if with_map else 'AP ' + format(strip['ap'], '.2f')})",
-                                 fontsize=6)
-                    for side in ax.spines.values():
-                        side.set(edgecolor="black", linewidth=2)
-                else:
-                    correct = strip["correct"][c - 1]
-                    for side in ax.spines.values():
-                        side.set(edgecolor="limegreen" if correct else "red", linewidth=3)
-                    ax.set_title(f"{c}: {strip['gallery_pids'][c - 1]}", fontsize=6)
-            r += 1
-    fig.tight_layout()
-    return figure(fig, "hardest queries with their top-ranked gallery images", dpi=80)
+    rows = [(strip, with_map) for strip in strips
+            for with_map in ((False, True) if strip.get("maps") is not None else (False,))]
+    canvas = Image.new("RGB", ((top + 1) * (w + gap) + gap, len(rows) * (h + label + gap) + gap), "white")
+    draw = ImageDraw.Draw(canvas)
+    for r, (strip, with_map) in enumerate(rows):
+        y = gap + r * (h + label + gap)
+        tiles = [strip["query"], *strip["gallery"]]
+        for c, tile in enumerate(tiles):
+            tile = np.asarray(Image.fromarray(tile).resize((w, h)))
+            if with_map:
+                heat = np.asarray(Image.fromarray((255 * strip["maps"][c]).astype(np.uint8)).resize((w, h))) / 255.0
+                tile = _overlay(tile, heat)
+            colour = (0, 0, 0) if c == 0 else ((50, 205, 50) if strip["correct"][c - 1] else (220, 20, 20))
+            x = gap + c * (w + gap)
+            canvas.paste(Image.fromarray(_framed(tile, colour)), (x, y + label))
+            text = (f"q{strip['query_pid']} " + ("map" if with_map else f"AP{strip['ap']:.2f}")) if c == 0 \
+                else f"{c}:{strip['gallery_pids'][c - 1]}"
+            draw.text((x + 1, y), text, fill=(0, 0, 0))
+    buf = io.BytesIO()
+    canvas.save(buf, format="PNG")
+    return f'<img alt="hardest queries with their top-ranked gallery images" src="{png_uri(buf.getvalue())}">'

@@ -220,17 +220,21 @@ def hardest_section(run: RunFolder, rep: Replay, count: int, device: str) -> str
     root = Path(run.record["root"])
     model, why_no_maps = _load_model(run, device)
     captions, why_no_captions = _captions(run)
-    strips, caption_rows = [], []
-    for n, qi in enumerate(picks):
-        order = ranked_gallery(distmat[qi], None if removed is None else removed[n], TOP)
+    orders = [ranked_gallery(distmat[qi], None if removed is None else removed[n], TOP)
+              for n, qi in enumerate(picks)]
+    paths = [p for qi, order in zip(picks, orders) for p in [query.paths[qi], *(gallery.paths[g] for g in order)]]
+    mods = [m for order in orders for m in [query.modality, *([gallery.modality] * len(order))]]
+    if model is not None:   # one pass over every strip's images
+        images, maps = activation_maps(model, root, paths, mods, device)
+    else:
+        images, maps = [load_tile(root, p, (128, 64)) for p in paths], None
+    strips, caption_rows, at = [], [], 0
+    for qi, order in zip(picks, orders):
+        span = slice(at, at + 1 + len(order))
+        at = span.stop
         correct = [bool(gallery.pids[g] == query.pids[qi]) for g in order]
-        paths = [query.paths[qi]] + [gallery.paths[g] for g in order]
-        mods = [query.modality] + [gallery.modality] * len(order)
-        if model is not None:
-            images, maps = activation_maps(model, root, paths, mods, device)
-        else:
-            images, maps = [load_tile(root, p, (128, 64)) for p in paths], None
-        strips.append({"query": images[0], "gallery": images[1:], "maps": maps, "correct": correct,
+        strips.append({"query": images[span][0], "gallery": images[span][1:],
+                       "maps": maps[span] if maps is not None else None, "correct": correct,
                        "query_pid": int(query.pids[qi]), "gallery_pids": [int(gallery.pids[g]) for g in order],
                        "ap": float(result.ap[qi])})
         wrong = next((g for g, ok in zip(order, correct) if not ok), None)
