@@ -1,6 +1,6 @@
 """A small trained and evaluated run folder shared by the report tests (read-only: copy
 before changing it): tiny EEES on the shared synthetic SYSU layout, 2 epochs of 1 batch,
-gradient norms every step, the SYSU protocol with 2 gallery trials, saved features."""
+gradient norms every step, the SYSU protocol with 2 gallery trials (no flip), saved features."""
 
 import shutil
 
@@ -21,9 +21,10 @@ def tiny_run(synth_sysu_root, tmp_path_factory):
         "sampler.max_batches=1", "run.progress=false", "run.validate_every=0", "run.grad_norm_every=1",
         "run.tensorboard=false", "run.selection=last", "data.workers=1"])
     train(cfg, run)
-    table = checkpoint_features(run / "checkpoints" / "last.pt", "sysu", synth_sysu_root, trials=2)
+    table = checkpoint_features(run / "checkpoints" / "last.pt", "sysu", synth_sysu_root, trials=2, flip="none")
     features = save_features(run / "results" / "features.npz", table)
-    evaluate_table(table, "sysu", synth_sysu_root, run / "results", trials=2, features_file=features)
+    evaluate_table(table, "sysu", synth_sysu_root, run / "results", trials=2, features_file=features,
+                   flip="none")
     return run
 
 
