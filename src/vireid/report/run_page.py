@@ -190,7 +190,8 @@ def _load_model(run: RunFolder, device: str) -> tuple[Any, str]:
 
     record = run.record or {}
     recorded = Path(str(record.get("checkpoint") or ""))
-    candidates = [recorded, run.path / "checkpoints" / recorded.name]
+    # The run's own copy first: a moved or copied run folder keeps its checkpoints beside it.
+    candidates = [run.path / "checkpoints" / recorded.name, recorded]
     path = next((p for p in candidates if recorded.name and p.is_file()), None)
     if path is None:
         return None, f"the evaluated checkpoint {recorded} is not on disk: no activation maps"
