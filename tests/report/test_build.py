@@ -136,17 +136,30 @@ def test_a_failed_report_leaves_the_previous_page_untouched(tmp_path, tiny_run):
     assert out.read_text() == "previous page"
 
 
-def test_the_cli_writes_the_page_and_refuses_a_non_run_folder_in_one_line(tiny_run, tmp_path):
-    import subprocess
+def _vireid(monkeypatch, capsys, *args):
+    """``(exit code, stdout, stderr)`` of ``vireid ARGS`` run in-process, as from the shell."""
     import sys
 
+    from vireid import cli
+
+    monkeypatch.setattr(sys, "argv", ["vireid", *map(str, args)])
+    try:
+        cli.main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code or 0
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_the_cli_writes_the_page_and_refuses_a_non_run_folder_in_one_line(tiny_run, tmp_path, monkeypatch,
+                                                                           capsys):
     out = tmp_path / "cli.html"
-    ok = subprocess.run([sys.executable, "-m", "vireid", "report", str(tiny_run), "--out", str(out),
-                         "--hardest", "0"], capture_output=True, text=True)
-    assert ok.returncode == 0, ok.stderr
-    assert f"wrote {out}" in ok.stdout and out.stat().st_size > 10_000
-    bad = subprocess.run([sys.executable, "-m", "vireid", "report", str(tmp_path)], capture_output=True, text=True)
-    assert bad.returncode == 2
-    assert bad.stderr.strip().splitlines() == [f"error: {tmp_path}: not a vireid run folder (no config.json, "
-                                               f"logs/train.jsonl, results/results.json or checkpoints/) and "
-                                               f"holds no run folders"]
+    code, stdout, stderr = _vireid(monkeypatch, capsys, "report", tiny_run, "--out", out, "--hardest", "0")
+    assert code == 0, stderr
+    assert f"wrote {out}" in stdout and out.stat().st_size > 10_000
+    code, _, stderr = _vireid(monkeypatch, capsys, "report", tmp_path)
+    assert code == 2
+    assert stderr.strip().splitlines() == [f"error: {tmp_path}: not a vireid run folder (no config.json, "
+                                           f"logs/train.jsonl, results/results.json or checkpoints/) and "
+                                           f"holds no run folders"]
