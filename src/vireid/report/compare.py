@@ -113,6 +113,9 @@ def comparison_sections(runs: list[RunFolder], reference: str | None,
 
     groups = group_rows(runs)
     body = []
+    unevaluated = [run.name for run in runs if run.record is None]
+    if unevaluated:
+        body.append(html.missing([f"not in the tables (no results.json): {', '.join(unevaluated)}"]))
     if not groups:
         body.append(html.missing(["no run has results.json: nothing to compare"]))
     else:
