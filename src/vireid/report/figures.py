@@ -48,12 +48,15 @@ def _series(history: Sequence[Mapping[str, Any]], prefix: str) -> dict[str, tupl
 
 
 def _plot_series(ax, series: Mapping[str, tuple[list[int], list[float]]], ylabel: str) -> None:
-    positive = True
+    from matplotlib.ticker import MaxNLocator
+
+    finite = [v for _, ys in series.values() for v in ys if math.isfinite(v)]
     for label, (xs, ys) in series.items():
-        positive &= all(v > 0 for v in ys if math.isfinite(v))
         ax.plot(xs, ys, marker="o", markersize=3, label=label)
-    if positive and series:
+    # Log scale only where the terms span orders of magnitude (loss terms of different size).
+    if finite and min(finite) > 0 and max(finite) / min(finite) > 20:
         ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))   # epochs are whole numbers
     ax.set(xlabel="epoch", ylabel=ylabel)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, ncol=2)
