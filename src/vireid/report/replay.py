@@ -22,6 +22,7 @@ MAX_PROJECTED_IDS = 20   # more colours than tab20 has stop telling identities a
 class Replay:
     """The protocol run again on the saved features: breakdown, first trial of the first setting."""
 
+    table: Any = None                                        # the FeatureTable replayed
     breakdown: Breakdown = field(default_factory=Breakdown)
     first: dict[str, Any] = field(default_factory=dict)
     pid_of: dict[str, int] = field(default_factory=dict)
@@ -34,7 +35,7 @@ def replay(run: RunFolder) -> Replay:
     record = run.record or {}
     results = record["results"]
     table = load_features(run.features)
-    out = Replay()
+    out = Replay(table=table)
     single_direction = len({e.get("query_modality") for e in results["settings"].values()}) == 1
 
     def hook(setting, trial, query, gallery, distmat, result):
@@ -47,7 +48,8 @@ def replay(run: RunFolder) -> Replay:
                              trial=trial)
 
     regdb_trial = results["trials"][0] if results.get("dataset") == "regdb" else None
-    run_protocol(results["dataset"], record["root"], table, trials=len(results["trials"]), regdb_trial=regdb_trial, max_rank=int(results.get("max_rank", 20)), on_trial=hook)
+    run_protocol(results["dataset"], record["root"], table, trials=len(results["trials"]),
+                 regdb_trial=regdb_trial, max_rank=int(results.get("max_rank", 20)), on_trial=hook)
     return out
 
 
@@ -69,10 +71,9 @@ def breakdown_section(record: dict[str, Any], rep: Replay) -> str:
 
 
 def projection_section(run: RunFolder, rep: Replay) -> str:
-    from vireid.evaluation.store import load_features
     from vireid.report.figures import projection
 
-    table = load_features(run.features)
+    table = rep.table
     keep = [i for i, p in enumerate(table.paths) if p in rep.pid_of]
     pids = np.array([rep.pid_of[table.paths[i]] for i in keep])
     shown = sorted(set(pids.tolist()))[:MAX_PROJECTED_IDS]

@@ -95,26 +95,33 @@ def training_section(run: RunFolder) -> str:
                         + (f"; last held-out validation: {vals}" if vals else "")))
 
 
+def _diagnostics(run: RunFolder, record: dict[str, Any], hardest: int, device: str) -> list[str]:
+    """Breakdown, hardest queries and projection: the protocol replayed on the saved features."""
+    from vireid.errors import VireidError
+
+    root = Path(str(record.get("root")))
+    if not root.is_dir():
+        return [html.missing([f"{root}: dataset root not found (it holds the protocol's query/gallery lists "
+                              f"and images): no breakdown, ranked lists or projection"])]
+    try:
+        rep = replay(run)
+    except VireidError as exc:   # features of another root, a changed dataset: say so, keep the page
+        return [html.missing([f"cannot replay the protocol on {run.features}: {str(exc).splitlines()[0]}"])]
+    body = ["<h3>Per camera pair and direction</h3>", breakdown_section(record, rep)]
+    if hardest > 0:
+        body += ["<h3>Hardest queries</h3>", hardest_section(run, rep, hardest, device)]
+    else:
+        body.append(html.note("ranked lists off (--hardest 0)"))
+    return body + ["<h3>2-D projection of test features</h3>", projection_section(run, rep)]
+
+
 def run_sections(run: RunFolder, anchor: str, *, hardest: int = 6, device: str = "cpu") -> list[tuple[str, str, str]]:
     """(anchor, heading, html) of every section of ``run``; what cannot be shown says why."""
-    title = f"Run {run.name}"
-    missing = list(run.missing)
-    body = [html.missing(missing), "<h3>Provenance</h3>", provenance_card(run)]
+    body = [html.missing(run.missing), "<h3>Provenance</h3>", provenance_card(run)]
     record = run.record
     if record is not None:
         body += ["<h3>Protocol table</h3>", protocol_table(record), "<h3>CMC</h3>", cmc_section(record)]
     body += ["<h3>Training curves</h3>", training_section(run)]
     if record is not None and run.features is not None:
-        root = Path(str(record.get("root")))
-        if not root.is_dir():
-            body.append(html.missing([f"{root}: dataset root not found (it holds the protocol's query/gallery "
-                                      f"lists and images): no breakdown, ranked lists or projection"]))
-        else:
-            rep = replay(run)
-            body += ["<h3>Per camera pair and direction</h3>", breakdown_section(record, rep)]
-            if hardest > 0:
-                body += ["<h3>Hardest queries</h3>", hardest_section(run, rep, hardest, device)]
-            else:
-                body.append(html.note("ranked lists off (--hardest 0)"))
-            body += ["<h3>2-D projection of test features</h3>", projection_section(run, rep)]
-    return [(anchor, title, "".join(body))]
+        body += _diagnostics(run, record, hardest, device)
+    return [(anchor, f"Run {run.name}", "".join(body))]
