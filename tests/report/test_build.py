@@ -125,6 +125,9 @@ def test_without_captions_checkpoint_or_dataset_the_page_says_so(run_copy, tmp_p
     (path / "results" / "results.json").write_text(json.dumps(record))
     text = " ".join(parse(write_report([path], tmp_path / "moved.html")).text)
     assert "moved-dataset: dataset root not found" in text and "Protocol table" in text
+    (tmp_path / "moved-dataset").mkdir()              # a folder, but not the evaluated dataset
+    text = " ".join(parse(write_report([path], tmp_path / "other.html")).text)
+    assert "cannot replay the protocol on" in text and "Protocol table" in text
 
 
 def test_a_failed_report_leaves_the_previous_page_untouched(tmp_path, tiny_run):
