@@ -34,6 +34,8 @@ def test_a_folder_of_runs_yields_each_run_and_the_reproduce_table(run_copy, tmp_
     run_copy("parent/a-seed0")
     run_copy("parent/a-seed1")
     (tmp_path / "parent" / "_data").mkdir()              # reproduce's data folder is not a run
+    (tmp_path / "parent" / "tiny-llava").mkdir()         # nor the demo's model folder with its HF config.json
+    (tmp_path / "parent" / "tiny-llava" / "config.json").write_text(json.dumps({"model_type": "llava"}))
     (tmp_path / "parent" / "table3.json").write_text(json.dumps({"table": "3", "rows": []}))
     inputs = collect([tmp_path / "parent"])
     assert [r.name for r in inputs.runs] == ["a-seed0", "a-seed1"]

@@ -23,7 +23,7 @@ from typing import Any
 
 from vireid.errors import VireidError
 
-RUN_MARKERS = ("config.json", "logs/train.jsonl", "results/results.json", "results.json")
+RUN_FILES = ("logs/train.jsonl", "results/results.json", "results.json")  # besides config.json, checkpoints
 _UNIT = re.compile(r"^(?P<row>.+)-seed(?P<seed>\d+)(?:-trial(?P<trial>\d+))?$")
 
 
@@ -79,8 +79,20 @@ class RunFolder:
         return [Path(k.split(":", 1)[1]) for k in prints if k.startswith("captions:")]
 
 
+def _is_run_config(path: Path) -> bool:
+    """config.json of a vireid run (a model folder's HF config.json is not one)."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError):
+        return path.is_file()   # unreadable: load_run names it
+    return isinstance(data, dict) and "config" in data and "fingerprints" in data
+
+
 def is_run(path: Path) -> bool:
-    return any((path / marker).is_file() for marker in RUN_MARKERS) or (path / "checkpoints").is_dir()
+    """A folder with a vireid config.json, a training log, results or a checkpoint."""
+    if (path / "config.json").is_file() and _is_run_config(path / "config.json"):
+        return True
+    return any((path / name).is_file() for name in RUN_FILES) or any((path / "checkpoints").glob("*.pt"))
 
 
 def _read_json(path: Path, what: str) -> dict[str, Any]:
