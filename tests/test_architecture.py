@@ -1,7 +1,7 @@
 """The package's import direction, read from the source (lazy imports inside functions too).
 
 foundation -> datasets / manifests -> models / losses -> methods -> {captioning, training,
-evaluation} -> pipeline / reproduce -> cli. Evaluation never imports training or methods;
+evaluation} -> report -> pipeline / reproduce -> cli. Evaluation never imports training or methods;
 training may use evaluation's pure feature and metric functions for validation only.
 """
 
@@ -26,10 +26,12 @@ ALLOWED: dict[str, set[str]] = {
     "training": {"foundation", "manifests", "datasets", "models", "losses", "methods", "training",
                  "evaluation"},
     "inference": {"foundation", "manifests", "datasets", "models", "evaluation", "inference"},
+    # report reads run folders; it rebuilds networks (activation maps) through evaluation/models
+    "report": {"foundation", "manifests", "datasets", "models", "evaluation", "report"},
     "pipeline": {"foundation", "manifests", "datasets", "models", "methods", "captioning", "training",
-                 "evaluation", "pipeline"},
+                 "evaluation", "report", "pipeline"},
     "reproduce": {"foundation", "manifests", "datasets", "models", "methods", "captioning", "training",
-                  "evaluation", "pipeline", "reproduce"},
+                  "evaluation", "report", "pipeline", "reproduce"},
     "cli": set(),  # the root command may import anything
 }
 # What training may take from evaluation: pure feature composition and metrics (validation).

@@ -17,9 +17,9 @@ app = typer.Typer(
         "Stages: `data` (dataset layouts, checks, synthetic benchmark), `captions` (LLaVA "
         "captions into Parquet manifests), `methods` (the registered methods), `train` (a method "
         "on CLIP RN50), `eval` "
-        "(SYSU-MM01 / RegDB / LLCM protocols), `pipeline` (cached end-to-end runs), and for a "
-        "trained model on your own images: `embed`, `search` (exact or FAISS) and `export` "
-        "(ONNX / TorchScript)."
+        "(SYSU-MM01 / RegDB / LLCM protocols), `pipeline` (cached end-to-end runs), `report` "
+        "(one self-contained HTML page per run or comparison), and for a trained model on your "
+        "own images: `embed`, `search` (exact or FAISS) and `export` (ONNX / TorchScript)."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -56,11 +56,13 @@ def _register_stages() -> None:
     from vireid.inference.cli import register as register_inference
     from vireid.methods.cli import register as register_methods
     from vireid.pipeline.cli import register as register_pipeline
+    from vireid.report.cli import register as register_report
     from vireid.reproduce.cli import register as register_reproduce
     from vireid.training.cli import register as register_train
 
     for register in (register_data, register_captions, register_methods, register_train,
-                     register_eval, register_inference, register_pipeline, register_reproduce):
+                     register_eval, register_inference, register_pipeline, register_reproduce,
+                     register_report):
         register(app)
 
 

@@ -45,6 +45,9 @@ def test_demo_writes_a_summary_of_both_methods_with_the_chance_level(first_run):
         record = json.loads(run.results(method).read_text())
         assert record["results"]["settings"]["all_single"]["mean"]["R1"] == summary[method]["R1"]
     assert any("method" in line and "mAP" in line for line in lines)  # the printed table
+    page = out / "report.html"
+    assert any(line.startswith(f"report: {page}") for line in lines)
+    assert "Comparison" in page.read_text() and "Run eees" in page.read_text()
 
 
 def test_the_captioning_plumbing_demo_goes_through_the_real_captioner(first_run):

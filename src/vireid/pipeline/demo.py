@@ -5,7 +5,8 @@
 built on the fly captions a small slice (its captions are word salad, by design; they are NOT
 used for training), 4. the tiny eees and tiny baseline presets trained, 5. both evaluated
 with the full SYSU protocol (4 settings x 10 trials), 6. a side-by-side table and
-``summary.json`` with the chance level of the same test set.
+``summary.json`` with the chance level of the same test set, 7. ``report.html``: both runs
+and their comparison on one self-contained page (``vireid report``).
 """
 
 from __future__ import annotations
@@ -146,4 +147,9 @@ def run_demo(out: str | Path = "runs/demo", config: DemoConfig | dict[str, Any] 
     echo(f"summary: {run.root / 'summary.json'}  ({time.perf_counter() - start:.0f} s)")
     if plumbing:
         echo(f"captioning plumbing demo (tiny random LLaVA, not used for training): {plumbing}")
+    from vireid.report import write_report
+
+    page = write_report([run.method_dir(m) for m in METHODS], run.root / "report.html",
+                        reference="baseline")
+    echo(f"report: {page}  (open it in a browser; every figure is embedded)")
     return json.loads((run.root / "summary.json").read_text())
