@@ -13,6 +13,7 @@ Run directory::
     <out>/logs/{train.csv,train.jsonl,tb/,loss_curve.png}  (+ stage_<name>.jsonl per stage)
     <out>/stages/<name>.pt                 preparatory stage outputs (cached by fingerprint)
     <out>/.vireid-run.lock                 the owning run while it runs (training.run_dir)
+    <out>/.vireid-owned.json               the files above that this run wrote (--force replaces only them)
 
 Exact resume: batches depend only on (seed, epoch), augmentation and CVSC partner draws on
 generators seeded per (seed, epoch, step, stream), and the checkpoint holds model, optimiser,
@@ -443,6 +444,7 @@ class Trainer:
                 "resumed_from": str(self.resume_path) if self.resume_path else None,
                 "provenance": provenance()}
         write_json(self.run_dir / "config.json", info)
+        self.owner.record()
 
     # -- the loop ----------------------------------------------------------------------------
     def fit(self) -> TrainResult:
@@ -534,6 +536,7 @@ class Trainer:
         every = self.cfg.run.checkpoint_every
         if every and epoch_done % every == 0:
             save_checkpoint(self.ckpt_dir / f"epoch_{epoch_done}.pt", state)
+        self.owner.record()
 
     def _check_finite_weights(self, epoch_done: int, weights: dict[str, torch.Tensor] | None = None) -> None:
         """Stop when the weights hold NaN/inf: such a checkpoint is never written nor called good

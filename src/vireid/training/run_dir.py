@@ -5,10 +5,12 @@
   folder stops with one line naming the folder and the owner. A lock left by a dead process
   of this host (SIGKILL, power loss) is taken over with a warning; one of another host is
   never taken over (its process cannot be checked from here).
-* A folder that holds a run (any ``checkpoints/*.pt``) is re-used only with ``--resume`` or
-  ``--force``. ``--force`` moves the old run aside into ``<run>/.replaced-run/`` and deletes
-  it only after the new run finished; if the new run fails (or is interrupted), its partial
-  files are removed and the old run is moved back.
+* A run lists the files it wrote in ``<run>/.vireid-owned.json``; nothing else in the folder
+  (the user's notes, an evaluation, a checkpoint of their own) is ever moved or deleted.
+* A folder that holds a run (a checkpoint a run wrote) is re-used only with ``--resume`` or
+  ``--force``. ``--force`` moves the old run's files aside into ``<run>/.replaced-run/`` and
+  deletes them only after the new run finished; if the new run fails (or is interrupted), its
+  partial files are removed and the old run's files are moved back.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import re
 import shlex
 import shutil
 import socket
@@ -27,6 +30,7 @@ from typing import Any
 
 from vireid.atomic import remove_stale_temps
 from vireid.errors import VireidError
+from vireid.owned import OWNED_NAME, files_in, move_files, read_owned, remove_empty_dirs, write_owned
 
 LOCK_NAME = ".vireid-run.lock"
 REPLACED_NAME = ".replaced-run"
@@ -51,9 +55,9 @@ def _warn(text: str) -> None:
 
 
 def holds_run(run_dir: str | Path) -> bool:
-    """True when ``run_dir`` holds the checkpoints of a run."""
-    ckpts = Path(run_dir) / "checkpoints"
-    return ckpts.is_dir() and any(ckpts.glob("*.pt"))
+    """True when ``run_dir`` holds checkpoints a run wrote (a user's own ``.pt`` file in
+    ``checkpoints/`` does not make it a run folder)."""
+    return any(f.startswith("checkpoints/") and f.endswith(".pt") for f in run_outputs(run_dir))
 
 
 class RunLock:
@@ -125,11 +129,31 @@ class RunLock:
         self.release()
 
 
+# What a training run writes into its folder (relative paths); anything else there is the user's.
+TRAIN_OUTPUTS = re.compile(r"^(config\.json"
+                           r"|checkpoints/(last|best|epoch_\d+)\.pt"
+                           r"|logs/(train\.csv|train\.jsonl|loss_curve\.png|stage_[^/]+\.jsonl|tb/.+)"
+                           r"|stages/[^/]+\.pt)$")
+
+
+def run_outputs(run_dir: str | Path) -> set[str]:
+    """The files of ``run_dir`` that a run wrote: its ``.vireid-owned.json`` list, or for a
+    folder written before that list existed, the files named like a run's outputs."""
+    listed = read_owned(run_dir)
+    present = files_in(run_dir, skip=(LOCK_NAME, REPLACED_NAME))
+    if listed is not None:
+        return listed & present
+    return {f for f in present if TRAIN_OUTPUTS.match(f)}
+
+
 class RunDir:
     """A run folder claimed for one run: the lock, plus the old run set aside by ``force``.
 
-    ``claim()`` before anything is written; ``finish()`` after success (deletes the replaced
-    run); ``abandon()`` on failure (restores the replaced run). Both release the lock.
+    ``claim()`` before anything is written; ``record()`` after each write of the run (it
+    lists the run's files in ``.vireid-owned.json``); ``finish()`` after success (deletes the
+    replaced run); ``abandon()`` on failure (restores the replaced run). Both release the lock.
+    Only files a run wrote are ever moved or deleted: the user's own files in the folder (at
+    the top level or inside ``checkpoints/``, ``logs/``...) stay where they are.
     """
 
     def __init__(self, run_dir: str | Path, *, resume: bool = False, force: bool = False,
@@ -138,6 +162,7 @@ class RunDir:
         self.resume, self.force, self.log = resume, force, log
         self.lock = RunLock(self.path)
         self.replaced: Path | None = None
+        self.foreign: set[str] = set()  # files present at claim that no run wrote
 
     def claim(self) -> RunDir:
         if self.resume and self.force:
@@ -153,25 +178,43 @@ class RunDir:
             if aside.exists():
                 raise RunDirError(f"{aside}: holds the run a killed --force run was replacing; move "
                                   f"it back into {self.path} or delete it, then retry")
+            owned = run_outputs(self.path)
+            self.foreign = files_in(self.path, skip=(LOCK_NAME, REPLACED_NAME)) - owned
             if holds_run(self.path) and not self.resume:
                 if not self.force:
                     raise RunDirError(f"{self.path}: holds a run already ({describe(self.path)}); continue "
                                       f"it with --resume auto, replace it with --force, or choose "
                                       f"another --out")
                 aside.mkdir()
-                for entry in self.path.iterdir():
-                    if entry.name not in (LOCK_NAME, REPLACED_NAME):
-                        entry.rename(aside / entry.name)
+                move_files(self.path, aside, owned | {OWNED_NAME})
+                remove_empty_dirs(self.path, owned)
                 self.replaced = aside
-                if (aside / "stages").is_dir():  # stage outputs are keyed by their inputs: reusable
-                    shutil.copytree(aside / "stages", self.path / "stages")
-                self.log(f"{self.path}: the previous run is kept in {aside} until this one finishes")
+                stages = {f for f in owned if f.startswith("stages/")}
+                for rel in stages:  # stage outputs are keyed by their inputs: reusable
+                    (self.path / rel).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(aside / rel, self.path / rel)
+                kept = f" (your {len(self.foreign)} other files stay in place)" if self.foreign else ""
+                self.log(f"{self.path}: the previous run is kept in {aside} until this one finishes{kept}")
         except BaseException:
             self.lock.release()
             raise
         return self
 
+    def written(self) -> set[str]:
+        """The files of this folder the run owns now: listed before, or named like a run's
+        output and not a file that was already there, someone else's."""
+        listed = (read_owned(self.path) or set()) - self.foreign
+        present = files_in(self.path, skip=(LOCK_NAME, REPLACED_NAME))
+        named = {f for f in present if TRAIN_OUTPUTS.match(f)} - self.foreign
+        return (listed & present) | named
+
+    def record(self) -> None:
+        """List the run's files in ``.vireid-owned.json`` (after each checkpoint and at the end)."""
+        if self.lock.held:
+            write_owned(self.path, self.written())
+
     def finish(self) -> None:
+        self.record()
         if self.replaced is not None:
             shutil.rmtree(self.replaced, ignore_errors=True)
             self.replaced = None
@@ -180,18 +223,23 @@ class RunDir:
     def abandon(self) -> None:
         """Put a replaced run back (the failed new run's files are deleted) and release."""
         if self.replaced is not None and self.replaced.is_dir():
-            for entry in self.path.iterdir():
-                if entry.name in (LOCK_NAME, REPLACED_NAME):
-                    continue
-                if entry.is_dir() and not entry.is_symlink():
-                    shutil.rmtree(entry, ignore_errors=True)
+            new = self.written()
+            for rel in new | {OWNED_NAME}:
+                target = self.path / rel
+                if target.is_dir() and not target.is_symlink():
+                    shutil.rmtree(target, ignore_errors=True)
                 else:
-                    entry.unlink(missing_ok=True)
-            for entry in self.replaced.iterdir():
-                entry.rename(self.path / entry.name)
-            self.replaced.rmdir()
+                    target.unlink(missing_ok=True)
+            remove_empty_dirs(self.path, new)
+            move_files(self.replaced, self.path, files_in(self.replaced) | {OWNED_NAME})
+            shutil.rmtree(self.replaced, ignore_errors=True)
             self.log(f"{self.path}: this run failed; the previous run was restored")
             self.replaced = None
+        else:
+            try:
+                self.record()  # a failed run's files are still its own (a later --force may replace them)
+            except OSError:
+                pass
         self.lock.release()
 
 
