@@ -19,8 +19,10 @@ from vireid.datasets.synth.captions import infrared_caption, observed_caption, v
 from vireid.datasets.synth.config import LAYOUTS, SynthConfig
 from vireid.datasets.synth.render import camera_style, render_infrared, render_visible
 from vireid.datasets.synth.views import Framing, framing
-from vireid.errors import DatasetError
+from vireid.config import from_dict
+from vireid.errors import ConfigError, DatasetError, storage_error
 from vireid.manifests import to_table, write_manifest
+from vireid.owned import OWNED_NAME, files_in, move_files, read_owned, remove_empty_dirs, write_owned
 from vireid.tokenizer import token_counts, is_truncated
 
 CAPTION_SOURCE = "synthetic-reference"
@@ -35,8 +37,14 @@ def _created_at(seed: int) -> datetime:
 
 
 def _save_jpeg(path: Path, pixels: np.ndarray, quality: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(pixels).save(path, format="JPEG", quality=quality)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(pixels).save(path, format="JPEG", quality=quality)
+    except OSError as exc:  # PIL's error does not name the file: name it (full disk, read-only)
+        translated = storage_error(exc, path)
+        if translated is None:
+            raise
+        raise translated from exc
 
 
 def _check_out(out: Path, force: bool) -> None:
@@ -47,9 +55,33 @@ def _check_out(out: Path, force: bool) -> None:
     if not force:
         raise DatasetError(f"{out}: output folder is not empty (pass --force to replace it)")
     if not (out / CONFIG_FILE).is_file():
-        # --force replaces the whole folder: only ever do that to our own output.
+        # --force replaces an earlier benchmark's files: never write a benchmark into a folder
+        # that is something else (a real dataset, a run).
         raise DatasetError(f"{out}: not empty and not a synthetic benchmark (no {CONFIG_FILE}); "
                            "refusing to replace it with --force")
+
+
+def _previous_files(out: Path) -> set[str]:
+    """The files an earlier ``generate`` wrote into ``out``: its ``.vireid-owned.json`` list,
+    or for a benchmark written before the list existed, the files its recorded options give."""
+    listed = read_owned(out)
+    if listed is not None:
+        return listed
+    meta = read_config(out)
+    try:
+        options = meta["config"]
+        # A missing version is version 1 (see SynthConfig.metadata).
+        config = from_dict(SynthConfig, {"version": 1, **options})
+        layout = meta["layout"]
+        if layout not in LAYOUTS:
+            raise KeyError(layout)
+    except (KeyError, TypeError, ConfigError):
+        raise DatasetError(f"{out / CONFIG_FILE}: cannot tell which files of {out} an earlier "
+                           f"benchmark wrote; move your own files out and delete the folder, or "
+                           f"choose another --out") from None
+    with tempfile.TemporaryDirectory() as tmp:
+        specs = _write_splits(Path(tmp), layout, config)
+        return files_in(tmp) | {spec.relpath for spec in specs} | {CAPTIONS_FILE, CONFIG_FILE}
 
 
 def generate(out: str | Path, layout: str = "sysu", config: SynthConfig | None = None,
@@ -57,54 +89,80 @@ def generate(out: str | Path, layout: str = "sysu", config: SynthConfig | None =
     """Write a synthetic benchmark in ``layout`` ("sysu", "regdb" or "llcm") under ``out``.
 
     The benchmark is generated in a temporary sibling folder and swapped in only once
-    complete: ``force`` replaces an earlier benchmark's content entirely (no old images stay
-    mixed in), and a failed run leaves ``out`` as it was. The same config (seed included)
+    complete: ``force`` replaces every file the earlier benchmark wrote (no old images stay
+    mixed in; ``.vireid-owned.json`` lists them) and leaves any other file in ``out`` alone,
+    and a failed run leaves ``out`` as it was. The same config (seed included)
     gives byte-identical files. Returns ``out``.
     """
     config = config or SynthConfig()
-    config.validate()
     if layout not in LAYOUTS:
         raise DatasetError(f"unknown synthetic layout {layout!r}; choose from {', '.join(LAYOUTS)}")
-    layouts.check_ids(layout, config)
+    layouts.check_ids(layout, config)  # before validate(): the layout's minimum is the one to name
+    config.validate()
     out = Path(out)
     _check_out(out, force)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.synth-", suffix=".tmp", dir=out.parent))
+    previous = _previous_files(out) if out.is_dir() and (out / CONFIG_FILE).is_file() else set()
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.synth-", suffix=".tmp", dir=out.parent))
+    except OSError as exc:
+        raise (storage_error(exc, out.parent) or exc) from exc
     try:
         _write_benchmark(staging, layout, config)
-        _swap_in(staging, out)
+        write_owned(staging, files_in(staging))
+        _swap_in(staging, out, previous)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return out
 
 
-def _swap_in(staging: Path, out: Path) -> None:
-    """Put the finished ``staging`` folder at ``out``, removing what ``out`` held."""
+def _swap_in(staging: Path, out: Path, previous: set[str]) -> None:
+    """Put the finished benchmark in ``staging`` at ``out``, replacing the ``previous``
+    benchmark's files there; any other file in ``out`` (the user's) stays where it is."""
     umask = os.umask(0)
     os.umask(umask)
     staging.chmod(0o777 & ~umask)  # mkdtemp makes 0700; give a plain mkdir's permissions
     if not out.exists():
         os.replace(staging, out)
         return
+    new = files_in(staging) | {OWNED_NAME}
+    clash = sorted((files_in(out) - previous) & new)
+    if clash:
+        raise DatasetError(f"{out / clash[0]}: not written by the earlier benchmark, but the new one "
+                           f"would overwrite it; move it away and retry")
     old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", suffix=".tmp", dir=out.parent))
-    os.replace(out, old)  # rename over the empty placeholder folder
-    os.replace(staging, out)
+    moved_old = move_files(out, old, previous | {OWNED_NAME})
+    remove_empty_dirs(out, previous)
+    try:
+        move_files(staging, out, new)
+    except BaseException:  # put everything back as it was
+        move_files(out, staging, new)
+        remove_empty_dirs(out, new)
+        move_files(old, out, moved_old)
+        shutil.rmtree(old, ignore_errors=True)
+        raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_splits(out: Path, layout: str, config: SynthConfig) -> list[layouts.ImageSpec]:
+    """Write ``layout``'s split files under ``out``; returns its images."""
+    if layout == "sysu":
+        layouts.write_sysu_splits(out, config)
+        return layouts.sysu_images(config)
+    if layout == "regdb":
+        specs = layouts.regdb_images(config)
+        layouts.write_regdb_trials(out, config, specs)
+        return specs
+    specs = layouts.llcm_images(config)
+    layouts.write_llcm_splits(out, config, specs)
+    return specs
 
 
 def _write_benchmark(out: Path, layout: str, config: SynthConfig) -> None:
     rng = np.random.default_rng([config.seed, 1])
     people = {p.pid: p for p in sample_identities(layouts.pids_for(config), rng)}
-    if layout == "sysu":
-        specs = layouts.sysu_images(config)
-        layouts.write_sysu_splits(out, config)
-    elif layout == "regdb":
-        specs = layouts.regdb_images(config)
-        layouts.write_regdb_trials(out, config, specs)
-    else:
-        specs = layouts.llcm_images(config)
-        layouts.write_llcm_splits(out, config, specs)
+    specs = _write_splits(out, layout, config)
 
     styles = {}
     rows = []
