@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "vireid"
-FOUNDATION = {"__init__", "errors", "config", "atomic", "fingerprint", "tokenizer", "progress", "rng", "lazy", "shards"}
+FOUNDATION = {"__init__", "errors", "config", "atomic", "fingerprint", "tokenizer", "progress", "rng", "lazy",
+              "shards", "device", "owned"}
 ALLOWED: dict[str, set[str]] = {
     "foundation": {"foundation"},
     "manifests": {"foundation", "manifests"},

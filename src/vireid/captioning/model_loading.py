@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vireid.device import resolve_device
 from vireid.errors import VireidError
 from vireid.fingerprint import hash_strings
 
@@ -218,10 +219,7 @@ def pick_device(device: str | None):
     import torch
 
     if device:
-        try:
-            return torch.device(device)
-        except RuntimeError as exc:
-            raise VireidError(f"--device: {exc}") from None
+        return torch.device(resolve_device(device))
     from accelerate import PartialState
 
     return PartialState().device

@@ -15,6 +15,7 @@ from vireid.evaluation.features import extract_features, flip_mode
 from vireid.evaluation.metrics import EvaluationError
 from vireid.evaluation.runner import plan, required_images, run_protocol
 from vireid.evaluation.store import FeatureTable
+from vireid.device import resolve_device
 from vireid.fingerprint import hash_file
 
 
@@ -47,6 +48,7 @@ def load_checkpoint_model(checkpoint: str | Path, device: str = "cpu") -> tuple[
     VireidError naming it (never a silently random model)."""
     from vireid.models.store import load_checkpoint, model_from_state
 
+    device = resolve_device(device)
     if not Path(checkpoint).is_file():
         raise EvaluationError(f"{checkpoint}: checkpoint not found")
     state = load_checkpoint(checkpoint)

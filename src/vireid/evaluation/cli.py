@@ -132,6 +132,10 @@ def eval_command(
     flip_mode = _flip_arg(flip, no_flip)
     interpolation = interpolation.lower()
     _check_args(dataset, checkpoint, features, trial, feature, save_features, interpolation)
+    if checkpoint is not None:
+        from vireid.device import resolve_device
+
+        device = resolve_device(device)  # before any work: a missing GPU is one line
     if not root.is_dir():
         raise VireidError(f"{root}: dataset root not found")
     out = out or Path("runs") / "eval" / (dataset if trial is None else f"{dataset}-trial{trial}")

@@ -112,7 +112,8 @@ def train_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial:
 @pipeline.command("eval")
 def eval_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial: int = TRIAL,
              method: str = METHOD, trials: int = typer.Option(10, "--trials", min=1, max=10),
-             device: str = typer.Option("cpu", "--device"), force: bool = FORCE) -> None:
+             device: str = typer.Option("cpu", "--device", help="cpu | cuda | cuda:N."),
+             force: bool = FORCE) -> None:
     """Evaluate METHOD's checkpoint with the dataset's full protocol (never re-trains)."""
     from vireid.evaluation.report import format_table
     from vireid.pipeline.stages import eval_stage
@@ -134,14 +135,17 @@ def all_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial: i
             quantization: str = typer.Option("4bit", "--quantization", help="4bit | 8bit | none (none on a CPU)"),
             batch_size: int = typer.Option(16, "--batch-size", min=1, help="Captioning batch size."),
             limit: int = typer.Option(0, "--limit", min=0, help="Caption only the first N images."),
-            device: str = typer.Option("cpu", "--device"), force: bool = FORCE) -> None:
-    """captions, then train, then eval (each cached); takes the captioning options of `captions`."""
+            device: str = typer.Option("cpu", "--device", help="Evaluation device: cpu | cuda | cuda:N."),
+            overrides: list[str] = typer.Option(None, "--set", help="KEY=VALUE training config override (repeatable), as for `pipeline train`."),
+            force: bool = FORCE) -> None:
+    """captions, then train, then eval (each cached); takes the captioning options of `captions`
+    and the --set overrides of `train`."""
     from vireid.evaluation.report import format_table
     from vireid.pipeline.stages import eval_stage, train_stage
     from vireid.training.config import recipe_eval_options, resolve_config
 
     layout, root = _context(dataset, root, run, trial)
-    extra, val_ids = _train_overrides(method, recipe, None, val_ids)
+    extra, val_ids = _train_overrides(method, recipe, overrides, val_ids)
     needs_captions = bool(resolve_config(method, overrides=extra).needs.captions)
     if needs_captions:
         caption_path = _captions(layout, dataset, root, trial, val_ids, captions, model, quantization,

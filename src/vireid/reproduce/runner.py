@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from vireid import __version__
+from vireid.device import resolve_device
 from vireid.errors import ConfigError, VireidError
 from vireid.pipeline.layout import RunLayout
 from vireid.reproduce.tables import MAIN_SETTINGS, METRICS, Row, TableSpec, published, table_spec
@@ -87,11 +88,7 @@ class ReproduceConfig:
 
 
 def _eval_device(device: str) -> str:
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    return resolve_device(device)
 
 
 def _caption_source(cfg: ReproduceConfig) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from vireid.device import resolve_device
 from vireid.errors import ConfigError
 from vireid.training.config import RunConfig
 
@@ -30,11 +31,7 @@ def make_accelerator(run: RunConfig):
     """The run's Accelerator (created once per process)."""
     from accelerate import Accelerator
 
-    want = run.device
-    if want == "auto":
-        want = "cuda" if torch.cuda.is_available() else "cpu"
-    if want.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError(f"run.device: {run.device!r} asked for, but no CUDA device is available")
+    want = resolve_device(run.device, key="run.device (--device)")
     if want.startswith("cuda:"):
         # accelerate places process i on cuda:i; a single-process run on another GPU is
         # expressed the usual way, by making that GPU the only visible one.
