@@ -222,6 +222,13 @@ def resolve_config(preset: str | None = None, config_file: str | Path | None = N
     method_config = from_dict(resolved.method.config_cls, merge(resolved.variant.config, section),
                               prefix=f"{family}.")
     cfg = from_dict(TrainConfig, {**data, "method_config": method_config})
+    if cfg.data.index:
+        from vireid.manifests import read_manifest
+        from vireid.training.data import settle_index_identity
+
+        given = data.get("data") if isinstance(data.get("data"), dict) else {}
+        settle_index_identity(cfg.data, read_manifest(cfg.data.index, "image-index"),
+                              dataset_given="dataset" in given, trial_given="trial" in given)
     if cfg.run.selection == "last" and cfg.data.val_ids is None and not cfg.data.index:
         cfg.data.val_ids = 0  # train on every training identity (an index file decides itself)
     return cfg

@@ -31,7 +31,7 @@ class MissingCaptionsError(VireidError):
 
 @dataclass
 class DataConfig:
-    dataset: str = "sysu"  # sysu | regdb | llcm (when the index is built from --root)
+    dataset: str = "sysu"  # sysu | regdb | llcm; with an index file, the index's own (a conflict is refused)
     root: str = ""  # dataset folder; image paths in the index are relative to it
     index: str = ""  # image-index manifest; "" = build it from dataset + root
     trial: int = 0  # RegDB / LLCM trial (0 = none); RegDB trains one model per trial
@@ -82,12 +82,43 @@ def caption_paths(cfg: DataConfig) -> list[Path]:
     return out
 
 
+def index_identity(table: pa.Table, path: str | Path) -> tuple[str, int]:
+    """``(dataset, trial)`` an image index was built for (trial 0: none), from its own
+    ``dataset`` and ``trial`` columns; an index mixing datasets or trials is refused."""
+    datasets = sorted(set(table.column("dataset").to_pylist()) - {None})
+    trials = sorted(set(table.column("trial").to_pylist()) - {None})
+    if len(datasets) != 1:
+        raise ManifestError(f"{path}: the image index holds images of "
+                            f"{', '.join(datasets) or 'no dataset'}; one dataset per index")
+    if len(trials) > 1:
+        raise ManifestError(f"{path}: the image index mixes trials {trials}; one trial per index")
+    return datasets[0], int(trials[0]) if trials else 0
+
+
+def settle_index_identity(cfg: DataConfig, table: pa.Table, *, dataset_given: bool = True,
+                          trial_given: bool = True) -> None:
+    """Take ``cfg.dataset`` / ``cfg.trial`` from the index ``cfg.index`` describes, or refuse a
+    conflict: a run must never record one dataset while it trains on another (its evaluation
+    would then test on its own training identities). ``*_given`` say whether the values in
+    ``cfg`` were set by the user (else they are defaults and the index's win)."""
+    dataset, trial = index_identity(table, cfg.index)
+    where = f"{cfg.index}: the image index is of {dataset}" + (f" trial {trial}" if trial else "")
+    if dataset_given and cfg.dataset != dataset:
+        raise ConfigError(f"{where}, but data.dataset (--dataset or the preset) says {cfg.dataset}; "
+                          f"drop --dataset or give --dataset {dataset}")
+    if trial_given and cfg.trial and cfg.trial != trial:
+        raise ConfigError(f"{where}, but data.trial (--trial) says {cfg.trial}; drop --trial or "
+                          f"give the index of trial {cfg.trial}")
+    cfg.dataset, cfg.trial = dataset, trial
+
+
 def load_index(cfg: DataConfig, seed: int) -> tuple[pa.Table, str]:
     """The image index and its fingerprint: read from ``cfg.index`` or built from the root."""
     from vireid.datasets.index import index_fingerprint
 
     if cfg.index:
         table = read_manifest(cfg.index, "image-index")
+        settle_index_identity(cfg, table)
         return table, index_fingerprint(table)
     if not cfg.root:
         raise ConfigError("data: give an image index (--index FILE) or a dataset folder (--root DIR)")
