@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import typer
 
 from vireid import __version__
-from vireid.errors import VireidError, resume_hint, storage_error
+from vireid.errors import Terminated, VireidError, resume_hint, storage_error
 
 app = typer.Typer(
     name="vireid",
@@ -74,21 +75,28 @@ def _echo_error(exc: VireidError) -> None:
         typer.echo(f"error: {line}", err=True)
 
 
-def _interrupted(exc: BaseException | None) -> bool:
+def _interrupted(exc: BaseException | None) -> KeyboardInterrupt | None:
     # typer turns Ctrl-C into a silent exit 130 (KeyboardInterrupt -> Exit -> SystemExit); the
     # KeyboardInterrupt survives in the exception chain.
     seen = set()
     while exc is not None and id(exc) not in seen:
         if isinstance(exc, KeyboardInterrupt):
-            return True
+            return exc
         seen.add(id(exc))
         exc = exc.__cause__ or exc.__context__
-    return False
+    return None
 
 
-def _report_interrupt() -> None:
+def _report_interrupt(exc: BaseException | None) -> int:
+    """Print the interrupt line (with the resume hint); the exit code: 143 for SIGTERM, else 130."""
     hint = resume_hint()
-    typer.echo(f"interrupted; {hint}" if hint else "interrupted", err=True)
+    what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+    typer.echo(f"{what}; {hint}" if hint else what, err=True)
+    return 143 if isinstance(exc, Terminated) else 130
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise Terminated()
 
 
 def main() -> None:
@@ -96,9 +104,12 @@ def main() -> None:
 
     A full disk or a read-only folder (OSError ENOSPC/EROFS/EACCES/EDQUOT escaping any stage)
     is one line naming the path; Ctrl-C prints ``interrupted`` plus the resume hint the
-    running stage set (:func:`vireid.errors.set_resume_hint`) and exits with 130.
+    running stage set (:func:`vireid.errors.set_resume_hint`) and exits with 130; SIGTERM
+    does the same (``terminated (SIGTERM); ...``) and exits with 143.
     """
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # A scheduler's SIGTERM unwinds like Ctrl-C: lock released, resume line, exit 143.
+    signal.signal(signal.SIGTERM, _on_sigterm)
     if not sys.stderr.isatty():
         # In log files a progress bar is hundreds of carriage-return lines: libraries' bars
         # (tqdm, transformers, huggingface_hub) go quiet; vireid's own long steps print a
@@ -110,12 +121,12 @@ def main() -> None:
     except VireidError as exc:
         _echo_error(exc)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        _report_interrupt()
-        sys.exit(130)
+    except KeyboardInterrupt as exc:
+        sys.exit(_report_interrupt(exc))
     except SystemExit as exc:
-        if exc.code == 130 and _interrupted(exc):
-            _report_interrupt()
+        interrupt = _interrupted(exc) if exc.code == 130 else None
+        if interrupt is not None:
+            sys.exit(_report_interrupt(interrupt))
         raise
     except OSError as exc:
         translated = storage_error(exc, writing=False)

@@ -86,6 +86,12 @@ def storage_error(exc: BaseException, path: str | os.PathLike | None = None, *,
     return StorageError(messages[code].format(path=os.fspath(path)))
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a cluster scheduler's stop, ``kill``): raised where the program is, so it
+    unwinds exactly like Ctrl-C (files closed, the run lock released, the resume line printed);
+    the command then exits with 143 (128 + SIGTERM) instead of Ctrl-C's 130."""
+
+
 _resume_hint: str | None = None
 
 

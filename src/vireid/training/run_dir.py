@@ -3,8 +3,9 @@
 * A lock file ``<run>/.vireid-run.lock`` (JSON: pid, host, start time, command) is created
   with ``O_EXCL`` when a run starts and removed when it ends. A second run into the same
   folder stops with one line naming the folder and the owner. A lock left by a dead process
-  of this host (SIGKILL, power loss) is taken over with a warning; one of another host is
-  never taken over (its process cannot be checked from here).
+  of this host (SIGKILL, power loss) is taken over with a warning. Another host's process
+  cannot be checked from here: a held lock's mtime is refreshed every minute (heartbeat), and
+  another host's lock silent for ``STALE_AFTER_S`` (15 min) is taken over with a warning.
 * A run lists the files it wrote in ``<run>/.vireid-owned.json``; nothing else in the folder
   (the user's notes, an evaluation, a checkpoint of their own) is ever moved or deleted.
 * A folder that holds a run (a checkpoint a run wrote) is re-used only with ``--resume`` or
@@ -23,6 +24,7 @@ import shlex
 import shutil
 import socket
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -34,6 +36,11 @@ from vireid.owned import OWNED_NAME, files_in, move_files, read_owned, remove_em
 
 LOCK_NAME = ".vireid-run.lock"
 REPLACED_NAME = ".replaced-run"
+# A held lock's mtime is refreshed every HEARTBEAT_S. Another host's run cannot be checked by
+# pid; its lock counts as abandoned (a node that died, a re-queued job) once its heartbeat is
+# older than STALE_AFTER_S, a margin of 15 missed heartbeats for clock skew and slow file systems.
+HEARTBEAT_S = 60.0
+STALE_AFTER_S = 15 * 60.0
 
 
 class RunDirError(VireidError):
@@ -70,6 +77,21 @@ class RunLock:
                       "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                       "command": " ".join(sys.argv)}
         self.held = False
+        self._beating: threading.Event | None = None
+
+    def _silent_for(self) -> float | None:
+        """Seconds since the lock's last heartbeat (its mtime), None when it is gone."""
+        try:
+            return time.time() - self.path.stat().st_mtime
+        except OSError:
+            return None
+
+    def _heartbeat(self, stop: threading.Event) -> None:
+        while not stop.wait(HEARTBEAT_S):
+            try:
+                os.utime(self.path)
+            except OSError:
+                pass  # a vanished lock is the next run's business; never kill training for it
 
     def _read(self) -> dict[str, Any] | None:
         try:
@@ -95,6 +117,9 @@ class RunLock:
             if self._create():
                 self.held = True
                 atexit.register(self.release)
+                self._beating = threading.Event()
+                threading.Thread(target=self._heartbeat, args=(self._beating,), daemon=True,
+                                 name="vireid-run-lock-heartbeat").start()
                 return self
             owner = self._read()
             if owner is None:  # released between our attempts
@@ -107,17 +132,26 @@ class RunLock:
                       f"(pid {pid}, started {owner.get('started')})")
                 self.path.unlink(missing_ok=True)
                 continue
+            silent = self._silent_for()
+            if host != socket.gethostname() and silent is not None and silent > STALE_AFTER_S:
+                _warn(f"{self.run_dir}: taking over the lock of pid {pid} on {host} (started "
+                      f"{owner.get('started')}): no heartbeat for {silent / 60:.0f} min")
+                self.path.unlink(missing_ok=True)
+                continue
             who = (f"pid {pid} on {host}, started {owner.get('started')}" if pid is not None
                    else f"unreadable lock file {self.path}")
             raise RunDirError(f"{self.run_dir}: in use by another run ({who}); wait for it to "
-                              f"finish or choose another --out (a lock of a killed run on another "
-                              f"host: delete {self.path})")
+                              f"finish or choose another --out (a lock of another host is taken "
+                              f"over once it had no heartbeat for {STALE_AFTER_S / 60:.0f} min; if "
+                              f"you know that run is dead, delete {self.path})")
         raise RunDirError(f"{self.run_dir}: cannot take the run lock {self.path}")
 
     def release(self) -> None:
         if not self.held:
             return
         self.held = False
+        if self._beating is not None:
+            self._beating.set()
         owner = self._read()
         if owner and owner.get("pid") == os.getpid() and owner.get("host") == socket.gethostname():
             self.path.unlink(missing_ok=True)
