@@ -3,14 +3,18 @@ resuming a finished run says so; the Ctrl-C hint is the real resume command."""
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
 from vireid import errors
-from vireid.training.run_dir import LOCK_NAME, RunDir, RunDirError, RunLock, resume_command
+from vireid.owned import OWNED_NAME
+from vireid.training import run_dir
+from vireid.training.run_dir import LOCK_NAME, STALE_AFTER_S, RunDir, RunDirError, RunLock, resume_command
 
 from tests.training.cli_run import run_cli
 
@@ -62,7 +66,112 @@ def test_force_keeps_the_old_run_until_the_new_one_finished_and_restores_it_on_f
     (tmp_path / "checkpoints" / "last.pt").write_text("new")
     run.finish()
     assert (tmp_path / "checkpoints" / "last.pt").read_text() == "new"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoints"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [OWNED_NAME, "checkpoints"]
+
+
+def _user_files(folder):
+    """A user's own files at the top level and inside the folders a run writes."""
+    files = {"NOTES.md": "mine", "eval/notes.txt": "my eval", "checkpoints/my_important_epoch.pt": "mine",
+             "logs/my_log.txt": "mine"}
+    for rel, text in files.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_text(text)
+    return files
+
+
+def test_force_moves_and_deletes_only_the_files_a_run_wrote(tmp_path):
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "last.pt").write_text("old")
+    (tmp_path / "config.json").write_text("{}")
+    mine = _user_files(tmp_path)
+    run = RunDir(tmp_path, force=True, log=lambda _: None).claim()
+    assert not (tmp_path / "checkpoints" / "last.pt").exists()          # the old run is aside
+    (tmp_path / "checkpoints" / "last.pt").write_text("new, partial")
+    run.abandon()                                                       # failed: old run back, mine kept
+    assert (tmp_path / "checkpoints" / "last.pt").read_text() == "old"
+    assert {rel: (tmp_path / rel).read_text() for rel in mine} == mine
+    run = RunDir(tmp_path, force=True, log=lambda _: None).claim()
+    (tmp_path / "checkpoints" / "last.pt").write_text("new")
+    run.finish()
+    assert {rel: (tmp_path / rel).read_text() for rel in mine} == mine
+    assert not (tmp_path / "config.json").exists() and not (tmp_path / ".replaced-run").exists()
+    assert json.loads((tmp_path / OWNED_NAME).read_text())["files"] == ["checkpoints/last.pt"]
+
+
+def test_a_users_checkpoint_alone_does_not_make_a_run_folder(tmp_path):
+    _user_files(tmp_path)
+    RunDir(tmp_path).claim().finish()                                  # no --force needed
+
+
+def test_train_force_keeps_the_users_files(monkeypatch, capsys, common, tmp_path):
+    out = tmp_path / "run"
+    assert run_cli(monkeypatch, capsys, *common, "--epochs", "1", "--out", out)[0] == 0
+    mine = _user_files(out)
+    code, _, err = run_cli(monkeypatch, capsys, *common, "--epochs", "1", "--out", out, "--force")
+    assert code == 0, err
+    assert {rel: (out / rel).read_text() for rel in mine} == mine
+    owned = set(json.loads((out / OWNED_NAME).read_text())["files"])
+    assert {"config.json", "checkpoints/last.pt", "logs/train.jsonl"} <= owned and not owned & set(mine)
+
+
+def test_another_hosts_lock_is_taken_over_only_after_its_heartbeat_stopped(tmp_path, capsys):
+    lock = tmp_path / LOCK_NAME
+    lock.write_text(json.dumps({"pid": 1, "host": "gpu-node-that-died", "started": "2026-01-01T00:00:00Z"}))
+    with pytest.raises(RunDirError, match="gpu-node-that-died.*15 min"):
+        RunLock(tmp_path).acquire()
+    old = time.time() - STALE_AFTER_S - 60
+    os.utime(lock, (old, old))
+    taken = RunLock(tmp_path).acquire()
+    assert "taking over the lock of pid 1 on gpu-node-that-died" in capsys.readouterr().err
+    assert json.loads(lock.read_text())["host"] == socket.gethostname()
+    taken.release()
+
+
+def test_a_held_lock_beats(tmp_path, monkeypatch):
+    monkeypatch.setattr(run_dir, "HEARTBEAT_S", 0.05)
+    lock = RunLock(tmp_path).acquire()
+    old = time.time() - 3600
+    os.utime(lock.path, (old, old))
+    deadline = time.time() + 5
+    while lock.path.stat().st_mtime < old + 60 and time.time() < deadline:
+        time.sleep(0.05)
+    assert lock.path.stat().st_mtime > old + 60
+    lock.release()
+
+
+def test_sigterm_unwinds_like_ctrl_c_and_exits_143(tmp_path, synth_sysu_root, train_cache_dir):
+    out = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    # A long first epoch: the SIGTERM arrives while training runs.
+    proc = subprocess.Popen([sys.executable, "-m", "vireid", "train", "--preset", "tiny-baseline",
+                             "--root", str(synth_sysu_root), "--dataset", "sysu", "--cache-dir",
+                             str(train_cache_dir), "--workers", "1", "--epochs", "50", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.time() + 60
+    while not (out / "config.json").exists() and time.time() < deadline:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert err.strip().splitlines()[-1].startswith("terminated (SIGTERM); resume with: vireid train")
+    assert "--resume auto" in err and "Traceback" not in err
+    assert not (out / LOCK_NAME).exists()
+
+
+def test_a_full_disk_names_the_checkpoint_that_failed_and_logs_no_epoch_it_lacks(monkeypatch, capsys, common,
+                                                                                 tmp_path):
+    import errno
+
+    from vireid.training import engine
+
+    monkeypatch.setattr(engine, "save_checkpoint", lambda path, state: (_ for _ in ()).throw(
+        errors.storage_error(OSError(errno.ENOSPC, "full"), path)))
+    out = tmp_path / "run"
+    code, _, err = run_cli(monkeypatch, capsys, *common, "--epochs", "1", "--out", out)
+    assert code == 2 and err.count("error:") == 1
+    assert f"error: no space left on device writing {out / 'checkpoints' / 'last.pt'}" in err
+    jsonl = out / "logs" / "train.jsonl"
+    assert not jsonl.exists() or not jsonl.read_text().strip()   # no epoch logged without its checkpoint
 
 
 def test_resume_command_replaces_resume_and_force():

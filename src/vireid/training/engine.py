@@ -510,13 +510,20 @@ class Trainer:
                 self.history.append(record)
                 metrics = record
                 if self.is_main:
-                    logger.log_epoch(record)
+                    # The checkpoint first: the logs never list an epoch that no checkpoint holds.
                     self._save(epoch + 1, record)
+                    logger.log_epoch(record)
                     self._print_epoch(record)
                 self.acc.wait_for_everyone()
-        finally:
+        except BaseException:
             if logger is not None:
-                logger.close()
+                try:  # the error in flight is the one to report, not a failed plot after it
+                    logger.close()
+                except Exception:
+                    pass
+            raise
+        if logger is not None:
+            logger.close()
         last = self.ckpt_dir / "last.pt"
         best = self.ckpt_dir / "best.pt"
         return TrainResult(self.run_dir, last, best if best.is_file() else None, self.history,

@@ -245,7 +245,9 @@ class RunDir:
     def record(self) -> None:
         """List the run's files in ``.vireid-owned.json`` (after each checkpoint and at the end)."""
         if self.lock.held:
-            write_owned(self.path, self.written())
+            files = self.written()
+            if files != read_owned(self.path):  # a run with nothing new rewrites nothing
+                write_owned(self.path, files)
 
     def finish(self) -> None:
         self.record()
