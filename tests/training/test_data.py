@@ -107,3 +107,32 @@ def test_missing_files_are_named(inputs):
         load_train_data(_cfg(tmp_path, index, [tmp_path / "nope.parquet"]), caption_modalities=MODALITIES)
     with pytest.raises(ManifestError, match="missing.parquet"):
         load_train_data(_cfg(tmp_path, tmp_path / "missing.parquet"))
+
+
+def _regdb_index(tmp_path, trial=1):
+    rows = [{**r, "dataset": "regdb", "image_id": "regdb:" + r["path"], "trial": trial} for r in _index_rows()]
+    return write_manifest(to_table(rows, "image-index"), tmp_path / f"regdb{trial}.parquet", "image-index")
+
+
+def test_an_index_decides_dataset_and_trial_the_run_records(tmp_path):
+    from vireid.training.config import resolve_config
+
+    index = _regdb_index(tmp_path)
+    cfg = resolve_config("tiny-baseline", overrides=[f"data.index={str(index)!r}"])
+    assert (cfg.data.dataset, cfg.data.trial) == ("regdb", 1)       # not the defaults sysu / 0
+
+
+@pytest.mark.parametrize("override, named", [("data.dataset='llcm'", "says llcm"), ("data.trial=2", "says 2")])
+def test_a_dataset_or_trial_that_contradicts_the_index_is_refused(tmp_path, override, named):
+    from vireid.training.config import resolve_config
+
+    index = _regdb_index(tmp_path)
+    with pytest.raises(ConfigError) as err:
+        resolve_config("tiny-baseline", overrides=[f"data.index={str(index)!r}", override])
+    assert str(index) in str(err.value) and "regdb trial 1" in str(err.value) and named in str(err.value)
+
+
+def test_loading_an_index_of_another_dataset_than_configured_is_refused(inputs):
+    tmp_path, _, index = inputs
+    with pytest.raises(ConfigError, match="index is of sysu, but data.dataset"):
+        load_train_data(_cfg(tmp_path, index, dataset="llcm"), caption_modalities=(), seed=0)

@@ -63,10 +63,26 @@ def test_resume_reproduces_the_uninterrupted_run_exactly(tiny_config, tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_resume_refuses_changed_method(tiny_config, tmp_path):
-    train(tiny_config("tiny-ese", batches=1), tmp_path / "run")
-    with pytest.raises(ResumeError, match="'method' differs"):
+def test_resume_refuses_changed_method_naming_both_presets(tiny_config, tmp_path):
+    train(tiny_config("tiny-baseline", batches=1), tmp_path / "run")
+    with pytest.raises(ResumeError) as err:
         train(tiny_config("tiny-eees", epochs=2, batches=1), tmp_path / "run", resume="auto")
+    message = str(err.value)
+    assert "trained with method 'baseline' (preset 'tiny-baseline')" in message
+    assert "--preset tiny-baseline" in message and "caption" not in message and "data changed" not in message
+
+
+def test_a_setting_changed_on_resume_is_recorded_with_the_epoch_it_took_effect(tiny_config, tmp_path, capsys):
+    train(tiny_config("tiny-baseline", batches=1), tmp_path / "run")
+    lr = tiny_config("tiny-baseline").optim.lr_visual
+    train(tiny_config("tiny-baseline", "optim.lr_visual=0.1", epochs=2, batches=1), tmp_path / "run",
+          resume="auto")
+    warning = [ln for ln in capsys.readouterr().err.splitlines() if "changed settings" in ln]
+    assert len(warning) == 1 and "from epoch 2 on" in warning[0] and "optim.lr_visual" in warning[0]
+    info = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert info["config_history"] == [{"from_epoch": 2, "changes": {
+        "optim.epochs": {"was": 1, "now": 2}, "optim.lr_visual": {"was": lr, "now": 0.1}}}]
+    assert load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")["config_history"] == info["config_history"]
 
 
 def test_non_finite_values_stop_training_and_keep_the_last_good_checkpoint(

@@ -102,6 +102,8 @@ class Trainer:
         try:
             self.resume_path = resolve_resume(resume, self.run_dir) if resume else None
             self._resume_state = load_checkpoint(self.resume_path) if self.resume_path else None
+            if self._resume_state is not None:
+                self._check_same_method(self._resume_state)
             self.finished = self._check_epochs(self._resume_state)
             self.last_good: int | None = None  # epoch of the checkpoint last.pt holds (finite weights)
             if self.finished:
@@ -129,6 +131,16 @@ class Trainer:
         if done == total:
             self._check_same_settings(state)
         return done == total
+
+    def _check_same_method(self, state: dict[str, Any]) -> None:
+        """Another method cannot continue a checkpoint: say so first, before any data check
+        (whose complaint about captions would point the user the wrong way)."""
+        saved = state.get("train_config") or {}
+        if saved.get("method", self.cfg.method) != self.cfg.method:
+            was = saved.get("preset") or saved.get("method")
+            raise ResumeError(f"{self.resume_path}: trained with method {saved.get('method')!r} (preset "
+                              f"{was!r}), not {self.cfg.method!r} (preset {self.cfg.preset or self.cfg.method!r}); "
+                              f"resume with --preset {was}, or start a new run with --force or another --out")
 
     def _check_same_settings(self, state: dict[str, Any]) -> None:
         """A finished run is only "already trained" for the settings it was trained with."""
@@ -216,6 +228,22 @@ class Trainer:
             self.start_epoch = int(state["epoch"])
             self.history = list(state.get("history", []))
             self.best = dict(state.get("best", {}))
+        self.config_history = self._config_history(state)
+
+    def _config_history(self, state: dict[str, Any] | None) -> list[dict[str, Any]]:
+        """Settings changed on resume, each with the epoch from which it took effect: the run's
+        config.json then never claims the last value for the whole run."""
+        if state is None:
+            return []
+        history = [dict(item) for item in state.get("config_history", [])]
+        changes = config_changes(state.get("train_config") or {}, config_dict(self.cfg))
+        if changes:
+            history.append({"from_epoch": self.start_epoch + 1, "changes": changes})
+            if self.is_main:
+                said = ", ".join(f"{k} {v['was']!r} -> {v['now']!r}" for k, v in changes.items())
+                _say(f"warning: resumed with changed settings from epoch {self.start_epoch + 1} on: "
+                     f"{said} (recorded in config.json config_history)")
+        return history
 
     def _run_stages(self, state: dict[str, Any] | None) -> tuple[dict[str, dict], dict[str, str]]:
         """The method's preparatory stages (from the checkpoint on resume, else cached or run)."""
@@ -426,6 +454,7 @@ class Trainer:
             "metrics": dict(metrics),
             "best": dict(self.best),
             "history": [dict(r) for r in self.history],
+            "config_history": [dict(c) for c in self.config_history],
         }
         if self.stage_outputs:
             state["stages"] = self.stage_outputs
@@ -442,6 +471,7 @@ class Trainer:
                 "batches_per_epoch": len(self.sampler), "processes": self.acc.num_processes,
                 "mixed_precision": self.acc.mixed_precision, "device": str(self.device),
                 "resumed_from": str(self.resume_path) if self.resume_path else None,
+                "config_history": self.config_history,
                 "provenance": provenance()}
         write_json(self.run_dir / "config.json", info)
         self.owner.record()
@@ -564,6 +594,26 @@ class Trainer:
         val = " ".join(f"{k}={v:.3f}" for k, v in record.items() if k in ("val/mAP", "val/R1"))
         tqdm.write(f"epoch {record['epoch']}: {losses} | {record['images_per_s']:.0f} img/s, "
                    f"data {100 * record['data_share']:.0f}% {val}".rstrip())
+
+
+# How data is read and shown, not what is trained: not a change of the run's settings.
+RUNTIME_KEYS = {"data.workers", "data.cache_dir", "run.progress", "run.device", "run.tensorboard"}
+
+
+def _flat(section: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(section, dict):
+        return {prefix.rstrip("."): section}
+    out: dict[str, Any] = {}
+    for key, value in section.items():
+        out.update(_flat(value, f"{prefix}{key}."))
+    return out
+
+
+def config_changes(saved: dict[str, Any], now: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """``{"optim.lr_visual": {"was": 1e-4, "now": 0.1}, ...}``: the settings that differ."""
+    old, new = _flat(saved), _flat(now)
+    return {k: {"was": old.get(k), "now": new.get(k)} for k in sorted(set(old) | set(new))
+            if k not in RUNTIME_KEYS and old.get(k) != new.get(k)}
 
 
 def train(cfg: TrainConfig, run_dir: str | Path, *, resume: str | None = None,
