@@ -195,3 +195,41 @@ def test_max_rank_is_capped_at_the_gallery_size(monkeypatch, capsys, tiny_regdb_
     record = json.loads((tmp_path / "o" / "results.json").read_text())
     assert record["results"]["max_rank"] == 12
     assert len(record["results"]["settings"]["vis2ir"]["cmc_mean"]) == 12
+
+
+def test_two_checkpoints_evaluated_without_out_keep_both_results(monkeypatch, capsys, tiny_regdb_root,
+                                                                   tmp_path):
+    ckpt = _fake_checkpoint(monkeypatch, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    firsts = []
+    for run in ("run_a", "run_b"):
+        (tmp_path / run / "checkpoints").mkdir(parents=True)
+        path = tmp_path / run / "checkpoints" / "last.pt"
+        path.write_bytes(ckpt.read_bytes())
+        code, _, err = run_cli(monkeypatch, capsys, "--dataset", "regdb", "--root", tiny_regdb_root, "--trial", 1,
+                               "--checkpoint", path, "--workers", 0, "--trials", 1)
+        assert code == 0, err
+        firsts.append(tmp_path / "runs" / "eval" / "regdb-trial1" / f"{run}-last" / "results.json")
+    assert [json.loads(p.read_text())["checkpoint"] for p in firsts] == [
+        str(tmp_path / "run_a" / "checkpoints" / "last.pt"), str(tmp_path / "run_b" / "checkpoints" / "last.pt")]
+    # another model whose default folder is taken is refused, not written over
+    (tmp_path / "elsewhere" / "run_a" / "checkpoints").mkdir(parents=True)
+    other = tmp_path / "elsewhere" / "run_a" / "checkpoints" / "last.pt"
+    other.write_bytes(ckpt.read_bytes())
+    before = firsts[0].read_bytes()
+    code, _, err = run_cli(monkeypatch, capsys, "--dataset", "regdb", "--root", tiny_regdb_root, "--trial", 1,
+                           "--checkpoint", other, "--workers", 0, "--trials", 1)
+    assert code == 2 and err.count("\n") == 1 and "holds the results of" in err and "--out" in err
+    assert firsts[0].read_bytes() == before
+
+
+@pytest.mark.parametrize("device", ["cuda:7", "foo"])
+def test_a_missing_or_unknown_device_is_one_line(monkeypatch, capsys, tiny_regdb_root, tmp_path, device):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    ckpt = _fake_checkpoint(monkeypatch, tmp_path)
+    code, _, err = run_cli(monkeypatch, capsys, "--dataset", "regdb", "--root", tiny_regdb_root, "--trial", 1,
+                           "--checkpoint", ckpt, "--device", device, "--out", tmp_path / "o")
+    assert code == 2 and err.count("\n") == 1 and err.startswith(f"error: --device: {device!r}")
+    assert not (tmp_path / "o").exists()

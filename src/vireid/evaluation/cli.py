@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -70,6 +71,26 @@ def _check_paths(save: Path | None, out: Path) -> None:
             raise VireidError(f"{parent}: not a folder (on the way to an output path)")
 
 
+def default_out(dataset: str, trial: int | None, source: Path) -> Path:
+    """``runs/eval/<dataset>[-trial<T>]/<run>-<checkpoint>``: one folder per evaluated model, so
+    evaluating a second checkpoint never replaces the first one's results."""
+    name = (f"{source.parent.parent.name}-{source.stem}" if source.parent.name == "checkpoints"
+            and source.parent.parent.name else source.stem)
+    return Path("runs") / "eval" / (dataset if trial is None else f"{dataset}-trial{trial}") / name
+
+
+def _check_same_source(out: Path, source: Path) -> None:
+    """A default output folder holding another model's results is never overwritten."""
+    try:
+        saved = json.loads((out / "results.json").read_text())
+    except (OSError, ValueError):
+        return
+    was = (saved.get("checkpoint") or saved.get("features_file")) if isinstance(saved, dict) else None
+    if was and Path(was).resolve() != source.resolve():
+        raise VireidError(f"{out}: holds the results of {was}; give --out DIR to evaluate {source} "
+                          f"without replacing them")
+
+
 def _capped_max_rank(max_rank: int, dataset: str, root: Path, trials: int, trial: int | None) -> int:
     """``max_rank`` capped at the smallest gallery: ranks past it do not exist."""
     from vireid.evaluation.runner import plan
@@ -119,7 +140,7 @@ def eval_command(
     workers: int = typer.Option(2, "--workers", min=0, help="DataLoader worker processes decoding images."),
     device: str = typer.Option("cpu", "--device", help="torch device for the model, e.g. cpu or cuda:0."),
     trials: int = typer.Option(10, "--trials", min=1, max=10, help="Gallery trials for SYSU/LLCM (0..N-1)."),
-    out: Path = typer.Option(None, "--out", help="Output folder [default: runs/eval/<dataset>]."),
+    out: Path = typer.Option(None, "--out", help="Output folder (default: runs/eval/<dataset>[-trial<T>]/<run>-<checkpoint name>, one per model)."),
     ranked_list: int = typer.Option(0, "--ranked-list", min=0, help="Also draw N queries with their top-10 (ranked_list.png)."),
     save_features: Path = typer.Option(None, "--save-features", help="Write the extracted features (.npz) for --features."),
     max_rank: int = typer.Option(DEFAULT_MAX_RANK, "--max-rank", min=1, help="Longest CMC rank reported (capped at the gallery size)."),
@@ -138,7 +159,9 @@ def eval_command(
         device = resolve_device(device)  # before any work: a missing GPU is one line
     if not root.is_dir():
         raise VireidError(f"{root}: dataset root not found")
-    out = out or Path("runs") / "eval" / (dataset if trial is None else f"{dataset}-trial{trial}")
+    if out is None:
+        out = default_out(dataset, trial, checkpoint or features)
+        _check_same_source(out, checkpoint or features)
     _check_paths(save_features, out)
     max_rank = _capped_max_rank(max_rank, dataset, root, trials, trial)
     if checkpoint is not None:
