@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from vireid.device import resolve_device
+from vireid.progress import quiet_library_bars
 from vireid.errors import VireidError
 from vireid.fingerprint import hash_strings
 
@@ -257,6 +258,8 @@ def load_captioner(source: ModelSource, quantization: str = "4bit", dtype: str =
     if quantization != "none":
         import_bitsandbytes_without_hub_kernels()
     from transformers import AutoProcessor, LlavaForConditionalGeneration
+
+    quiet_library_bars()  # "Loading weights" is transformers' own bar
 
     dev = pick_device(device)
     local_only = source.path is not None or hub_offline()

@@ -24,6 +24,7 @@ from vireid.captioning.summary import manifest_summary
 from vireid.errors import VireidError
 from vireid.fingerprint import canonical_json, hash_json, hash_strings, provenance
 from vireid.manifests import IMAGE_INDEX_SCHEMA
+from vireid.progress import Bar
 from vireid.tokenizer import token_count, is_truncated
 
 Log = Callable[[str], None]
@@ -156,8 +157,6 @@ def run_captioning(index: pa.Table, root: str | Path, out: str | Path, config: C
 def _caption(pending: list[dict[str, Any]], root: Path, out: Path, config: CaptionConfig,
              loaded: LoadedModel, fingerprint: str, tag: str, progress: bool,
              on_batch: Callable[[int], None] | None) -> int:
-    from tqdm import tqdm
-
     source = loaded.source
     processor = loaded.processor
     prompts = {m: build_prompt(processor, config.prompt_for(m)) for m in ("visible", "infrared")}
@@ -181,8 +180,7 @@ def _caption(pending: list[dict[str, Any]], root: Path, out: Path, config: Capti
                 "quantization": config.quantization, "source": "llava",
                 "created_at": datetime.now(timezone.utc), "error": error}
 
-    bar = tqdm(total=len(pending), unit="img", disable=not progress, desc="captioning",
-               dynamic_ncols=True)
+    bar = Bar("captioning", len(pending), "img", enabled=progress)
     try:
         for n, batch in enumerate(loader, start=1):
             captions = generate_batch(loaded.model, processor, batch, generation, loaded.device)

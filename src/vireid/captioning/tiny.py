@@ -142,6 +142,10 @@ def build_random_llava(out_dir: str | Path, size: str = "tiny", seed: int = 0, d
     import torch
     from transformers import CLIPImageProcessor, LlavaForConditionalGeneration, LlavaProcessor
 
+    from vireid.progress import quiet_library_bars
+
+    quiet_library_bars()  # "Writing model shards" is transformers' own bar
+
     config, tokenizer = random_llava_config(size)
     spec = RANDOM_LLAVA_SIZES[size]
     out = Path(out_dir)
