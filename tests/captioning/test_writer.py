@@ -119,3 +119,12 @@ def test_a_full_disk_while_writing_a_part_is_one_line_and_leaves_no_temp(tmp_pat
 def test_merge_of_a_folder_without_run_file_names_it(tmp_path):
     with pytest.raises(ManifestError, match="run.json"):
         writer.merge(tmp_path)
+
+
+def test_a_zero_byte_manifest_is_one_warning_naming_it_and_its_images_are_redone(tmp_path, capsys):
+    writer.manifest_path(tmp_path).write_bytes(b"")
+    assert writer.done_ids(tmp_path, "fp") == set()
+    assert writer.done_ids(tmp_path, "fp") == set()
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f"warning: {writer.manifest_path(tmp_path)}: unreadable caption manifest")
+    assert "captioned again" in err[0]

@@ -17,7 +17,7 @@ def test_clean_synthetic_dataset_has_no_problems_and_exact_counts(synth_sysu_roo
     assert report.ok, report.problems
     assert report.num_images == 24 * 6 * 3
     assert report.images[("test", "infrared", 3)] == report.identities[("test", "infrared")] * 3
-    assert "total images: 432; problems: 0" in report.table()
+    assert "total images: 432; problems: 0; warnings: 0" in report.table()
 
 
 def test_missing_root_is_the_only_problem(tmp_path):
@@ -139,3 +139,20 @@ def test_all_trials_decode_each_image_once(regdb_copy, monkeypatch):
     monkeypatch.setattr(check, "_decode", lambda path: decoded.append(path))
     check.check_dataset_trials("regdb", regdb_copy)
     assert len(decoded) == len(set(decoded)) == 144
+
+
+def test_a_training_identity_of_one_modality_is_a_warning_not_a_silent_drop(sysu_copy):
+    pid = int((sysu_copy / "exp" / "train_id.txt").read_text().split(",")[0])
+    for camera in ("cam3", "cam6"):                                    # SYSU's infrared cameras
+        shutil.rmtree(sysu_copy / camera / f"{pid:04d}")
+    report = check_dataset("sysu", sysu_copy, decode=False)
+    assert report.ok
+    assert report.warnings == [f"{sysu_copy}: training identity {pid} has visible images only; training "
+                               f"leaves it out (a cross-modality batch needs both)"]
+    assert "problems: 0; warnings: 1" in report.table()
+
+
+def test_a_file_given_as_root_is_named_as_a_file(synth_sysu_root):
+    report = check_dataset("sysu", synth_sysu_root / "synth.json")
+    assert report.problems == [f"{synth_sysu_root / 'synth.json'}: is a file, not a dataset folder; give --root "
+                               f"the folder that holds it"]

@@ -233,3 +233,18 @@ def test_a_missing_or_unknown_device_is_one_line(monkeypatch, capsys, tiny_regdb
                            "--checkpoint", ckpt, "--device", device, "--out", tmp_path / "o")
     assert code == 2 and err.count("\n") == 1 and err.startswith(f"error: --device: {device!r}")
     assert not (tmp_path / "o").exists()
+
+
+def test_non_finite_features_of_a_checkpoint_name_it(monkeypatch, capsys, tiny_regdb_root, tmp_path):
+    import torch
+
+    ckpt = _fake_checkpoint(monkeypatch, tmp_path)
+    broken = FakeEncoder()
+    with torch.no_grad():
+        broken.proj.weight.fill_(float("nan"))
+    sys.modules["vireid.models.store"].model_from_state = lambda state, path="": broken
+    code, _, err = run_cli(monkeypatch, capsys, "--dataset", "regdb", "--root", tiny_regdb_root, "--trial", 1,
+                           "--checkpoint", ckpt, "--workers", 0, "--out", tmp_path / "o")
+    assert code == 2 and err.count("\n") == 1, err
+    assert err.startswith(f"error: {ckpt}: non-finite (NaN/inf) features for ")
+    assert not (tmp_path / "o" / "results.json").exists()

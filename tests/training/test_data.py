@@ -136,3 +136,16 @@ def test_loading_an_index_of_another_dataset_than_configured_is_refused(inputs):
     tmp_path, _, index = inputs
     with pytest.raises(ConfigError, match="index is of sysu, but data.dataset"):
         load_train_data(_cfg(tmp_path, index, dataset="llcm"), caption_modalities=(), seed=0)
+
+
+def test_caption_rows_describing_another_image_are_one_warning(inputs):
+    tmp_path, rows, index = inputs
+    captions = _caption_rows(rows)
+    captions[0] = {**captions[0], "pid": 99}
+    captions[2] = {**captions[2], "path": captions[2]["path"].replace(".jpg", ".png")}
+    path = write_manifest(to_table(captions, "captions"), tmp_path / "c.parquet", "captions")
+    data = load_train_data(_cfg(tmp_path, index, [path]), caption_modalities=MODALITIES, seed=0)
+    assert len(data.warnings) == 1 and data.warnings[0].startswith(f"{path}: 2 caption rows describe their image")
+    assert f"{captions[0]['image_id']}: pid 99 vs 10" in data.warnings[0]
+    clean = write_manifest(to_table(_caption_rows(rows), "captions"), tmp_path / "ok.parquet", "captions")
+    assert load_train_data(_cfg(tmp_path, index, [clean]), caption_modalities=MODALITIES, seed=0).warnings == []

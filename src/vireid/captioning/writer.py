@@ -67,6 +67,9 @@ def read_parts(out_dir: Path) -> list[parts.Part]:
     return parts.read_parts(out_dir, KIND, redo="captioned again")
 
 
+_WARNED: set[Path] = set()
+
+
 def _manifest_if_matching(out_dir: Path, fingerprint: str) -> pa.Table | None:
     path = manifest_path(out_dir)
     if not path.is_file():
@@ -75,7 +78,13 @@ def _manifest_if_matching(out_dir: Path, fingerprint: str) -> pa.Table | None:
         if read_metadata(path).get("fingerprint") != fingerprint:
             return None
         return read_manifest(path, KIND)
-    except ManifestError:
+    except ManifestError as exc:
+        reason = str(exc).splitlines()[0].removeprefix(f"{path}: ")
+        if path in _WARNED:  # read at the start and again at the merge: say it once
+            return None
+        _WARNED.add(path)
+        _warn(f"{path}: unreadable caption manifest ({reason}); its images are captioned again "
+              f"and it is replaced")
         return None
 
 

@@ -32,6 +32,8 @@ class CheckReport:
     identities: dict[tuple[str, str], int] = field(default_factory=dict)
     camera_identities: dict[tuple[str, str, int], int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    # Not errors, but something a run will quietly do otherwise (an identity left out).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -56,7 +58,8 @@ class CheckReport:
         for (split, modality), n in sorted(totals.items()):
             lines.append(f"{split:<6} {modality:<9} {'all':>6} {n:>7} "
                          f"{self.identities.get((split, modality), 0):>5}")
-        lines.append(f"total images: {self.num_images}; problems: {len(self.problems)}")
+        lines.append(f"total images: {self.num_images}; problems: {len(self.problems)}; "
+                     f"warnings: {len(self.warnings)}")
         return "\n".join(lines)
 
 
@@ -116,6 +119,11 @@ def _layout_report(dataset: str, root: Path, trial: int | None) -> tuple[CheckRe
         ids.setdefault((e.split, e.modality), set()).add(e.pid)
     report.identities = {key: len(v) for key, v in ids.items()}
     report.camera_identities = {key: len(v) for key, v in cam_ids.items()}
+    visible, infrared = ids.get(("train", "visible"), set()), ids.get(("train", "infrared"), set())
+    for pid in sorted(visible ^ infrared):
+        has = "visible" if pid in visible else "infrared"
+        report.warnings.append(f"{root}: training identity {pid} has {has} images only; training "
+                               f"leaves it out (a cross-modality batch needs both)")
     return report, scan.entries
 
 

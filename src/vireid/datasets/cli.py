@@ -41,9 +41,13 @@ def check_command(
 
     reports = check_dataset_trials(dataset, root, trial, decode=decode)
     problems: dict[str, None] = {}  # a missing folder is every trial's problem: say it once
+    warnings: dict[str, None] = {}
     for report in reports:
         typer.echo(report.table())
         problems.update(dict.fromkeys(report.problems))
+        warnings.update(dict.fromkeys(report.warnings))
+    for line in warnings:
+        typer.echo(f"warning: {line}", err=True)
     if problems:
         raise DatasetError(list(problems))
 

@@ -43,6 +43,7 @@ def scan_dataset(dataset: str, root: str | Path, trial: int | None = None) -> Sc
     root = Path(root)
     if not root.is_dir():
         result = Scan()
-        result.problem(root, "dataset root folder not found")
+        result.problem(root, "is a file, not a dataset folder; give --root the folder that holds it"
+                       if root.exists() else "dataset root folder not found")
         return result
     return spec.scan(root, trial)

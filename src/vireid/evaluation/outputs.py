@@ -9,9 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from vireid import __version__
 from vireid.atomic import write_json
 from vireid.evaluation.features import flip_mode
+from vireid.evaluation.metrics import EvaluationError
 from vireid.evaluation.runner import run_protocol
 from vireid.evaluation.store import FeatureTable
 from vireid.fingerprint import provenance
@@ -30,6 +33,18 @@ class EvalReport:
         return self.record["results"]
 
 
+def check_finite(table: FeatureTable) -> None:
+    """Non-finite features are refused naming where they came from (the checkpoint, or the
+    saved features file) and an image, instead of a bare "NaN distances" later on."""
+    bad = ~np.isfinite(np.asarray(table.features)).all(axis=1) if len(table.paths) else np.zeros(0, bool)
+    if bad.any():
+        source = table.meta.get("checkpoint") or table.meta.get("source") or "the features"
+        first = table.paths[int(np.flatnonzero(bad)[0])]
+        raise EvaluationError(f"{source}: non-finite (NaN/inf) features for {int(bad.sum())} of "
+                              f"{len(table.paths)} images (e.g. {first}); the model's weights are "
+                              f"probably not finite: evaluate another checkpoint")
+
+
 def evaluate_table(table: FeatureTable, dataset: str, root: str | Path, out: str | Path, *,
                    trials: int = 10, regdb_trial: int | None = None, max_rank: int = 20,
                    ranked_list: int = 0, features_file: str | Path | None = None,
@@ -45,6 +60,7 @@ def evaluate_table(table: FeatureTable, dataset: str, root: str | Path, out: str
     from vireid.evaluation.report import plot_cmc, plot_ranked_list
 
     out = Path(out)
+    check_finite(table)
     first: dict[str, Any] = {}
 
     def keep_first(setting, trial_no, query, gallery, distmat, result):

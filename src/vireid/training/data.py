@@ -62,6 +62,7 @@ class TrainData:
     missing_captions: int  # train images that got the template caption
     missing_examples: list[str]
     fingerprints: dict[str, str]
+    warnings: list[str] = field(default_factory=list)  # one line each, printed by the trainer
 
     def paths(self, table: pa.Table) -> list[Path]:
         return [self.root / p for p in table.column("path").to_pylist()]
@@ -129,10 +130,12 @@ def load_index(cfg: DataConfig, seed: int) -> tuple[pa.Table, str]:
     return table, index_fingerprint(table)
 
 
-def _load_captions(paths: Sequence[Path]) -> tuple[dict[str, str], dict[str, str]]:
-    """image_id -> caption (later manifests win; error rows are dropped) and fingerprints."""
+def _load_captions(paths: Sequence[Path]) -> tuple[dict[str, str], dict[str, str], dict[str, tuple]]:
+    """image_id -> caption (later manifests win; error rows are dropped), fingerprints, and
+    image_id -> (dataset, pid, path, manifest) as each caption row describes its image."""
     captions: dict[str, str] = {}
     prints: dict[str, str] = {}
+    described: dict[str, tuple] = {}
     for path in paths:
         if not path.is_file():
             raise ManifestError(f"{path}: caption manifest not found")
@@ -141,12 +144,33 @@ def _load_captions(paths: Sequence[Path]) -> tuple[dict[str, str], dict[str, str
         ids = table.column("image_id").to_pylist()
         texts = table.column("caption").to_pylist()
         errors = table.column("error").to_pylist()
-        for image_id, text, err in zip(ids, texts, errors):
+        facts = zip(table.column("dataset").to_pylist(), table.column("pid").to_pylist(),
+                    table.column("path").to_pylist())
+        for image_id, text, err, (dataset, pid, rel) in zip(ids, texts, errors, facts):
             if err is None and text is not None and text.strip():
                 captions[image_id] = text
+                described[image_id] = (dataset, pid, rel, path)
             else:
                 captions.pop(image_id, None)
-    return captions, prints
+                described.pop(image_id, None)
+    return captions, prints, described
+
+
+def _disagreements(train: pa.Table, described: dict[str, tuple]) -> str | None:
+    """One warning line when caption rows describe their image otherwise than the index does
+    (another dataset, identity or file: the caption is probably of another image)."""
+    rows = zip(train.column("image_id").to_pylist(), train.column("dataset").to_pylist(),
+               train.column("pid").to_pylist(), train.column("path").to_pylist())
+    bad = [(image_id, (dataset, pid, rel), described[image_id]) for image_id, dataset, pid, rel in rows
+           if image_id in described and described[image_id][:3] != (dataset, pid, rel)]
+    if not bad:
+        return None
+    image_id, want, (dataset, pid, rel, manifest) = bad[0]
+    what = [f"{name} {got!r} vs {exp!r}" for name, got, exp in
+            zip(("dataset", "pid", "path"), (dataset, pid, rel), want) if got != exp]
+    return (f"{manifest}: {len(bad)} caption rows describe their image otherwise than the image "
+            f"index (e.g. {image_id}: {', '.join(what)}); they are joined on image_id anyway: check "
+            f"that the captions belong to this dataset")
 
 
 def load_train_data(cfg: DataConfig, *, caption_modalities: Sequence[str] = (), seed: int = 0) -> TrainData:
@@ -178,13 +202,15 @@ def load_train_data(cfg: DataConfig, *, caption_modalities: Sequence[str] = (), 
     fingerprints = {"index": index_print}
     ids = train.column("image_id").to_pylist()
     missing: list[str] = []
+    warnings: list[str] = []
     if caption_modalities:
         paths = caption_paths(cfg)
         if not paths:
             raise ConfigError("this method trains with captions: give a caption manifest with "
                               "--captions FILE (or --captions reference for synthetic data)")
-        captions, prints = _load_captions(paths)
+        captions, prints, described = _load_captions(paths)
         fingerprints.update(prints)
+        warnings += [w for w in [_disagreements(train, described)] if w]
         texts = []
         wanted = set(caption_modalities)
         for image_id, modality in zip(ids, train.column("modality").to_pylist()):
@@ -204,4 +230,4 @@ def load_train_data(cfg: DataConfig, *, caption_modalities: Sequence[str] = (), 
     train = train.append_column("caption", pa.array(texts, pa.string()))
     return TrainData(train=train, val=val, root=root, num_classes=num_classes,
                      missing_captions=len(missing),
-                     missing_examples=missing[:5], fingerprints=fingerprints)
+                     missing_examples=missing[:5], fingerprints=fingerprints, warnings=warnings)

@@ -191,6 +191,14 @@ class Trainer:
                     captions, cache_dir / f"tokens-{self.train_cache.key}-{hash_json(captions)[:16]}.pt")
             self.tokens = token_cache.tokens
         self.fingerprints = {**self.data.fingerprints, "image_cache": self.train_cache.key}
+        if self.is_main:
+            for line in self.data.warnings:
+                tqdm.write(f"warning: {line}")
+            if self.sampler.skipped_labels:
+                skipped = self.sampler.skipped_labels
+                tqdm.write(f"warning: {len(skipped)} training identities have images of one modality "
+                           f"only and are left out of training (labels {skipped[:5]}"
+                           f"{', ...' if len(skipped) > 5 else ''}; `vireid data check` lists them)")
         if cfg.run.selection == "last" and self.data.val.num_rows and self.is_main:
             tqdm.write(f"warning: run.selection=last trains on every training identity, but the image "
                        f"index holds {self.data.val.num_rows} held-out (split=val) images that are not "
