@@ -6,6 +6,8 @@ import os
 import signal
 import sys
 
+from typing import Any
+
 import typer
 
 from vireid import __version__
@@ -87,6 +89,31 @@ def _interrupted(exc: BaseException | None) -> KeyboardInterrupt | None:
     return None
 
 
+def command() -> Any:
+    """The click command tree of ``app``, with on/off flags shown without a ``<bool>`` type
+    (a flag takes no value; typer's help would suggest ``--force <bool>``)."""
+    root = typer.main.get_command(app)
+    stack = [root]
+    while stack:
+        cmd = stack.pop()
+        for param in cmd.params:
+            if getattr(param, "is_flag", False) and getattr(param, "metavar", "") is None:
+                param.metavar = ""
+        cmd.get_help_option = _plain_help(cmd.get_help_option)
+        stack.extend(getattr(cmd, "commands", {}).values())
+    return root
+
+
+def _plain_help(make: Any) -> Any:
+    def help_option(ctx: Any) -> Any:  # --help is made on demand: make it a plain flag too
+        option = make(ctx)
+        if option is not None and getattr(option, "metavar", "") is None:
+            option.metavar = ""
+        return option
+
+    return help_option
+
+
 def _report_interrupt(exc: BaseException | None) -> int:
     """Print the interrupt line (with the resume hint); the exit code: 143 for SIGTERM, else 130."""
     hint = resume_hint()
@@ -117,7 +144,7 @@ def main() -> None:
         os.environ.setdefault("TQDM_DISABLE", "1")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
-        app()
+        command()()
     except VireidError as exc:
         _echo_error(exc)
         sys.exit(exc.exit_code)

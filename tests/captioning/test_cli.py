@@ -100,12 +100,23 @@ def test_dataset_option_captions_the_training_images_of_a_sysu_layout(synth_sysu
 def test_tiny_model_writes_a_loadable_checkpoint_and_rejects_unknown_sizes(tmp_path):
     from vireid.cli import app
 
-    ok = CliRunner().invoke(app, ["captions", "tiny-model", str(tmp_path / "m")])
+    ok = CliRunner().invoke(app, ["captions", "tiny-model", "--out", str(tmp_path / "m")])
     assert ok.exit_code == 0 and (tmp_path / "m" / "config.json").is_file()
-    bad = CliRunner().invoke(app, ["captions", "tiny-model", str(tmp_path / "x"), "--size", "13b"])
+    bad = CliRunner().invoke(app, ["captions", "tiny-model", "--out", str(tmp_path / "x"), "--size", "13b"])
     assert isinstance(bad.exception, VireidError)      # main() prints it in one line, exit 2
     assert "--size: one of tiny, llava-1.5-7b" in str(bad.exception)
     assert not (tmp_path / "x").exists()
+
+
+def test_tiny_model_positional_out_still_works_for_one_release_with_a_deprecation_line(tmp_path):
+    from vireid.cli import app
+
+    result = CliRunner().invoke(app, ["captions", "tiny-model", str(tmp_path / "m")])
+    assert result.exit_code == 0 and (tmp_path / "m" / "config.json").is_file()
+    warnings = [ln for ln in result.output.splitlines() if ln.startswith("warning:")]
+    assert len(warnings) == 1 and "deprecated" in warnings[0] and f"--out {tmp_path / 'm'}" in warnings[0]
+    both = CliRunner().invoke(app, ["captions", "tiny-model", str(tmp_path / "a"), "--out", str(tmp_path / "b")])
+    assert isinstance(both.exception, VireidError) and "give the folder once" in str(both.exception)
 
 
 def test_ctrl_c_during_captioning_says_how_to_resume_and_exits_130(tmp_path, monkeypatch, capsys):

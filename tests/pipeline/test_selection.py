@@ -40,6 +40,13 @@ def test_training_record_names_policy_recipe_and_pixel_stats():
     assert "held-out" in training_record(state)["selection_detail"]
 
 
+def test_selection_val_without_held_out_ids_is_reported_as_the_final_epoch():
+    state = {"epoch": 2, "best": {}, "train_config": {"method": "baseline", "run": {"selection": "val"}}}
+    rec = training_record(state)
+    assert rec["selection"] == "last"
+    assert rec["selection_detail"] == "final epoch 2; no training ids were held out, so none was selected"
+
+
 def test_printed_table_names_the_policy_and_test_options():
     results = {"dataset": "sysu", "trials": [0], "settings": {"all_single": {
         "title": "all-search single", "mean": {"R1": 0.5, "mAP": 0.4}, "std": {},

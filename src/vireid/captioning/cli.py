@@ -117,13 +117,29 @@ def merge_cmd(directory: Path = typer.Argument(..., help="A captions output fold
 
 
 @captions_app.command("tiny-model")
-def tiny_model_cmd(out: Path = typer.Argument(..., help="Folder to write the model to."),
-                   seed: int = typer.Option(0, "--seed"),
+def tiny_model_cmd(out: Path = typer.Option(None, "--out", help="Folder to write the model to."),
+                   legacy_out: Path = typer.Argument(None, metavar="[OUT]", show_default=False,
+                                                     help="Deprecated: the folder as a positional "
+                                                          "argument; use --out."),
+                   seed: int = typer.Option(0, "--seed", help="Seed of the random weights."),
                    size: str = typer.Option("tiny", "--size",
                                             help="tiny (CPU, seconds) or llava-1.5-7b (real shapes, "
                                                  "bfloat16 on --device; for GPU throughput tests)."),
                    device: str = typer.Option("cpu", "--device", help="Where the weights are created.")) -> None:
-    """Write a random-weight LLaVA (for demos, tests and benchmarks; use it with --model OUT)."""
+    """Write a random-weight LLaVA (for demos, tests and benchmarks; use it with --model OUT).
+
+    `vireid captions tiny-model --out models/tiny-llava`, then
+    `vireid captions --dataset sysu --root DIR --out OUT --model models/tiny-llava --quantization none`.
+    Its captions are word salad: it exercises the captioning code path, not caption quality.
+    """
+    if out is not None and legacy_out is not None and out != legacy_out:
+        raise VireidError(f"give the folder once: --out {out} or (deprecated) the positional {legacy_out}")
+    if out is None and legacy_out is None:
+        raise VireidError("--out is required: the folder to write the model to")
+    if out is None:
+        typer.echo(f"warning: the positional OUT of `vireid captions tiny-model` is deprecated and will be "
+                   f"removed in the next release; use --out {legacy_out}", err=True)
+        out = legacy_out
     import torch
 
     from vireid.captioning.tiny import RANDOM_LLAVA_SIZES, build_random_llava

@@ -118,7 +118,7 @@ def synth_command(
     ir_color_error_rate: float = typer.Option(
         _SYNTH.ir_color_error_rate, "--ir-color-error-rate",
         help="Share of infrared caption colour slots that name a (wrong) colour."),
-    force: bool = typer.Option(False, "--force", help="Write into a non-empty output folder."),
+    force: bool = typer.Option(False, "--force", help="Replace the files of an earlier benchmark in --out (files of your own there stay)."),
 ) -> None:
     """Generate a synthetic visible-infrared benchmark with reference captions.
 

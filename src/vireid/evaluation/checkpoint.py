@@ -32,8 +32,12 @@ def training_record(state: dict[str, Any]) -> dict[str, Any]:
         detail = f"epoch count {epoch} chosen on held-out ids, retrained on every training id"
     elif policy == "last":
         detail = f"final epoch {epoch}, every training id"
+    elif not best:  # selection "val" without held-out ids: nothing was selected
+        policy = "last"
+        detail = f"final epoch {epoch}; no training ids were held out, so none was selected"
     else:
-        detail = f"epoch {epoch}"
+        detail = (f"epoch {epoch}, not the one selected on held-out ids (epoch {best.get('epoch')}, "
+                  f"best.pt)")
     return {"method": cfg.get("method"), "preset": cfg.get("preset"), "recipe": cfg.get("recipe") or None,
             "epoch": epoch, "seed": (cfg.get("run") or {}).get("seed"), "selection": policy,
             "selection_detail": detail,

@@ -11,7 +11,8 @@ TRAIN_HELP = (
     "Train CLIP RN50 with a method preset on an image index (+ caption manifests).\n\n"
     "Inputs: --root DIR (the dataset folder; images are read from it) and either --index FILE "
     "or --dataset sysu|regdb|llcm to build the index (RegDB: one model per --trial 1..10). "
-    "Caption presets (ese, ese-cvsc, ese-cmsp, eees) need --captions FILE (repeatable; later "
+    "Caption presets (ese, ese-cvsc, ese-cmsp, eees, clip4vi-reid-captions and their tiny- "
+    "forms; `vireid methods` lists what each needs) need --captions FILE (repeatable; later "
     "files win; '--captions reference' = <root>/reference_captions.parquet of a synthetic "
     "dataset).\n\n"
     "Any config value can be changed with --set section.key=value (repeatable), e.g. "
@@ -20,7 +21,8 @@ TRAIN_HELP = (
     "'torchrun --nproc_per_node N -m vireid train ...'.\n\n"
     "Outputs in --out: checkpoints/{last,best,epoch_N}.pt, logs/ and config.json. One run owns "
     "the folder at a time; a folder that holds a run is continued with --resume auto or "
-    "replaced with --force (the old run is deleted only after the new one finished)."
+    "replaced with --force (the old run's files are deleted only after the new one finished; "
+    "files of your own in the folder are never touched)."
 )
 
 
@@ -49,15 +51,15 @@ def train_command(
     preset: str = typer.Option("eees", "--preset", "-p", help="Method preset (see --list-presets)."),
     config: Path | None = typer.Option(None, "--config", help="A TOML file applied over the preset."),
     root: Path | None = typer.Option(None, "--root", help="Dataset folder (image paths are relative to it)."),
-    index: Path | None = typer.Option(None, "--index", help="Image-index manifest (Parquet)."),
+    index: Path | None = typer.Option(None, "--index", help="Image-index manifest (Parquet); the run takes its dataset and trial from it."),
     dataset: str | None = typer.Option(None, "--dataset", help="sysu | regdb | llcm: build the index from --root."),
     trial: int | None = typer.Option(None, "--trial", help="RegDB trial 1..10 (one model per trial)."),
     val_ids: int | None = typer.Option(None, "--val-ids", help="Training ids held out for validation (default ~5%)."),
     captions: list[str] | None = typer.Option(None, "--captions", help="Caption manifest(s); 'reference' for synthetic data."),
     missing_captions: str | None = typer.Option(None, "--missing-captions", help="error (default) | template"),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Run directory (default runs/<preset>)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Run directory (default runs/<preset>-<dataset>[-trial<T>])."),
     resume: str | None = typer.Option(None, "--resume", help="Checkpoint to continue, or 'auto' (<out>/checkpoints/last.pt)."),
-    force: bool = typer.Option(False, "--force", help="Replace the run already in --out (it is deleted only after the new run finished; restored if it fails)."),
+    force: bool = typer.Option(False, "--force", help="Replace the run already in --out: its files are deleted only after the new run finished (restored if it fails); files of your own in --out stay."),
     epochs: int | None = typer.Option(None, "--epochs", help="Override optim.epochs."),
     batch_ids: int | None = typer.Option(None, "--batch-ids", help="Identities per batch (P)."),
     seed: int | None = typer.Option(None, "--seed", help="Run seed (sampler, augmentation, init)."),
