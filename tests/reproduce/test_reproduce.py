@@ -47,13 +47,16 @@ def test_run_writes_table_json_and_chart(tmp_path, synth_sysu_root, monkeypatch)
         value = 0.1 * (1 + seed) + (0.2 if row.name == "eees" else 0.0)
         return {"unit": rep.unit_name(row, seed, trial), "row": row.name, "seed": seed, "trial": trial,
                 "selection": "last", "values": {"all_single": {"R1": value, "mAP": value}},
+                "chance": {"all_single": {"R1": 0.25, "mAP": 0.3}},
                 "test_options": {"feature": "concat", "flip": "concat", "interpolation": "bilinear"}}
 
     monkeypatch.setattr(rep, "run_unit", fake_unit)
     record = rep.run()
     assert len(calls) == 12
     text = (tmp_path / "out" / "table3.md").read_text()
-    assert "| EEES (ESE + CVSC + CMSP) | 35.0 ± 7.1 | 35.0 ± 7.1 | 78.2 | 75.7 |" in text
+    # every row is read against the chance level of the same test sets
+    assert "| EEES (ESE + CVSC + CMSP) | 35.0 ± 7.1 | 35.0 ± 7.1 | 25.0 / 30.0 | 78.2 | 75.7 |" in text
+    assert "chance R1 / mAP" in text and "random ranking" in text
     assert "selection **last**" in text and "recipe **authors**" in text
     saved = json.loads((tmp_path / "out" / "table3.json").read_text())
     assert saved["rows"][0]["published"]["all_single"]["R1"] == 71.6 and record["seeds"] == 2

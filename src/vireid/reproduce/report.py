@@ -34,15 +34,20 @@ def format_markdown(info: dict[str, Any], rows: list[dict[str, Any]]) -> str:
              f"{seeds} seed(s); captions: {info['captions']}; test feature {info['test_options'].get('feature')}, "
              f"flip {info['test_options'].get('flip')}, resize {info['test_options'].get('interpolation')}.",
              f"Percent; mean ± sample std over seeds" + (" (each seed: mean over the protocol's trials)." if seeds else "."),
-             f"Published: {info['source']} (\"-\": none for this dataset)." , ""]
+             f"Published: {info['source']} (\"-\": none for this dataset)." ,
+             "Chance: R1 / mAP of a random ranking of the same test sets (mean over trials); a row "
+             "near it learned nothing.", ""]
     for setting in _settings(rows):
         title = SETTING_TITLES.get(setting, setting)
-        head = ["row", *[f"{m} ({title})" for m in rows[0]["metrics"]], *[f"published {m}" for m in rows[0]["metrics"]]]
+        chance = (info.get("chance") or {}).get(setting, {})
+        floor = (f"{chance['R1']:.1f} / {chance['mAP']:.1f}" if {"R1", "mAP"} <= set(chance) else "-")
+        head = ["row", *[f"{m} ({title})" for m in rows[0]["metrics"]], "chance R1 / mAP",
+                *[f"published {m}" for m in rows[0]["metrics"]]]
         lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for r in rows:
             stats = r["stats"].get(setting, {})
             pub = r["published"].get(setting, {})
-            cells = [r["label"], *[_cell(stats.get(m), seeds) for m in r["metrics"]],
+            cells = [r["label"], *[_cell(stats.get(m), seeds) for m in r["metrics"]], floor,
                      *[f"{pub[m]:.1f}" if m in pub else "-" for m in r["metrics"]]]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")

@@ -185,7 +185,9 @@ class Reproducer:
         record = eval_stage(layout, name, cfg.dataset, cfg.root, checkpoint, trial=trial, trials=trials,
                             device=_eval_device(cfg.device), force=cfg.force, echo=self.echo, **options)
         values = {s: {m: float(v["mean"][m]) for m in v["mean"]} for s, v in record["results"]["settings"].items()}
+        chance = {s: dict(v["chance"]) for s, v in record["results"]["settings"].items() if v.get("chance")}
         return {"unit": name, "row": row.name, "seed": seed, "trial": trial, "selection": policy,
+                "chance": chance,
                 "refit_epochs": chosen_epochs, "checkpoint": str(checkpoint),
                 "results": str(layout.results(name)), "values": values,
                 "test_options": {k: record.get(k) for k in ("feature", "flip", "interpolation")},
@@ -218,6 +220,7 @@ class Reproducer:
                 "recipe": cfg.recipe or "none", "selection": sorted({u["selection"] for u in units}),
                 "captions": self.caption_source, "trials": cfg.trials, "overrides": list(cfg.overrides),
                 "test_options": units[0]["test_options"] if units else {},
+                "chance": chance_levels(units),
                 "wall_s_this_call": round(wall, 1), "vireid_version": __version__}
         return write_outputs(self.out, info, summary, units, echo=self.echo)
 
@@ -227,6 +230,16 @@ def _mean_std(values: list[float]) -> tuple[float, float]:
     mean = sum(values) / n
     std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else 0.0
     return mean, std
+
+
+def chance_levels(units: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Per setting, the R1 / mAP (percent) of a random ranking of the same test sets, the floor
+    every row is read against (mean over the units' trials; the same test data for every row)."""
+    out: dict[str, dict[str, float]] = {}
+    for setting in sorted({s for u in units for s in u.get("chance", {})}):
+        values = [u["chance"][setting] for u in units if setting in u.get("chance", {})]
+        out[setting] = {k: 100 * sum(v[k] for v in values) / len(values) for k in values[0]}
+    return out
 
 
 def summarise(spec: TableSpec, dataset: str, units: list[dict[str, Any]]) -> list[dict[str, Any]]:
