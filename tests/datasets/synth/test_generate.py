@@ -110,7 +110,7 @@ def test_invalid_config_is_refused_naming_the_field(tmp_path, field, value):
         generate(tmp_path / "x", "sysu", SynthConfig(**{field: value}))
 
 
-@pytest.mark.parametrize("layout, ids, needed", [("sysu", 5, 6), ("regdb", 3, 4), ("llcm", 3, 4)])
+@pytest.mark.parametrize("layout, ids, needed", [("sysu", 5, 6), ("sysu", 3, 6), ("regdb", 3, 4), ("llcm", 3, 4)])
 def test_too_few_ids_for_a_valid_layout_is_refused_in_one_line(tmp_path, layout, ids, needed):
     with pytest.raises(ConfigError) as info:
         generate(tmp_path / "x", layout, SynthConfig(**{**TINY, "ids": ids}))
@@ -134,6 +134,38 @@ def test_force_replaces_the_whole_folder_no_old_images_stay(tmp_path):
     assert _files(out) == _files(fresh)
     assert check_dataset("sysu", out).num_images == 6 * 6
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def _add_user_files(out: Path) -> dict[str, str]:
+    files = {"my_runs/notes.txt": "mine", "NOTES.md": "mine", "cam1/my_caption_notes.txt": "mine"}
+    for rel, text in files.items():
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text(text)
+    return files
+
+
+@pytest.mark.parametrize("listed", [True, False], ids=["owned-list", "older-folder-without-list"])
+def test_force_replaces_only_the_earlier_benchmarks_files(tmp_path, listed):
+    out = generate(tmp_path / "s", "sysu", SynthConfig(**{**TINY, "ids": 10}))
+    if not listed:  # written by a vireid before .vireid-owned.json: its synth.json says what it wrote
+        (out / ".vireid-owned.json").unlink()
+    mine = _add_user_files(out)
+    generate(out, "sysu", SynthConfig(**TINY), force=True)
+    assert {rel: (out / rel).read_text() for rel in mine} == mine
+    fresh = generate(tmp_path / "fresh", "sysu", SynthConfig(**TINY))
+    assert {k: v for k, v in _files(out).items() if k not in mine} == _files(fresh)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_force_refuses_to_overwrite_a_user_file_at_a_path_the_benchmark_writes(tmp_path):
+    out = generate(tmp_path / "s", "sysu", SynthConfig(**TINY))
+    listed = json.loads((out / ".vireid-owned.json").read_text())["files"]
+    listed.remove("exp/test_id.txt")           # as if the user had put their own file there
+    (out / ".vireid-owned.json").write_text(json.dumps({"files": listed}))
+    (out / "exp" / "test_id.txt").write_text("mine")
+    with pytest.raises(DatasetError, match=r"test_id.txt: not written by the earlier benchmark"):
+        generate(out, "sysu", SynthConfig(**TINY), force=True)
+    assert (out / "exp" / "test_id.txt").read_text() == "mine"
 
 
 def test_without_force_a_non_empty_folder_is_refused(tmp_path):
