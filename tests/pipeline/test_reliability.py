@@ -51,3 +51,19 @@ def test_pipeline_all_accepts_the_captioning_options():
     captions = {opt for p in group.commands["captions"].params for opt in p.opts}
     assert {"--quantization", "--batch-size", "--limit", "--model"} <= options
     assert captions <= options
+
+
+def test_a_retrain_replaces_only_the_files_training_wrote(synth_sysu_root, train_cache, tmp_path):
+    layout = RunLayout(tmp_path)
+    assert _train(synth_sysu_root, tmp_path, train_cache).exit_code == 0
+    method = layout.last_checkpoint("tiny-baseline").parent.parent
+    mine = {"NOTES.md": "mine", "checkpoints/my_important_epoch.pt": "mine", "logs/my_log.txt": "mine"}
+    for rel, text in mine.items():
+        (method / rel).write_text(text)
+    before = layout.last_checkpoint("tiny-baseline").stat().st_mtime_ns
+    result = _train(synth_sysu_root, tmp_path, train_cache, "--force")
+    assert result.exit_code == 0, result.output
+    assert layout.last_checkpoint("tiny-baseline").stat().st_mtime_ns != before   # the model was replaced
+    assert {rel: (method / rel).read_text() for rel in mine} == mine
+    owned = json.loads((method / ".vireid-owned.json").read_text())["files"]
+    assert "checkpoints/last.pt" in owned and not set(owned) & set(mine)

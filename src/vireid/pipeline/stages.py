@@ -83,6 +83,10 @@ def captions_stage(run: RunLayout, root: Path, source: str, *, model: str | None
     return run.captions
 
 
+# The inputs a pipeline training was started with (to resume only an attempt of the same inputs).
+STAGE_MARKER = "checkpoints/stage-inputs.json"
+
+
 def train_stage(run: RunLayout, preset: str, dataset: str, root: Path, *, method_dir: str | None = None,
                 trial: int | None = None, captions: Path | None = None,
                 overrides: Sequence[str] = (), force: bool = False, echo: Echo = print) -> Path:
@@ -115,7 +119,7 @@ def train_stage(run: RunLayout, preset: str, dataset: str, root: Path, *, method
 
         with RunLock(out):
             staging = out.parent / f".{out.name}.training"
-            marker = staging / "checkpoints" / "stage-inputs.json"
+            marker = staging / STAGE_MARKER
             key = hash_json(inputs)
             try:
                 same = json.loads(marker.read_text()).get("inputs") == key
@@ -171,18 +175,26 @@ def refit_stage(run_val: RunLayout, run_all: RunLayout, preset: str, dataset: st
 
 
 def swap_in(staging: Path, out: Path) -> None:
-    """Move every entry of ``staging`` into ``out``, replacing the entry of the same name
-    (checkpoints/, logs/, config.json, stages/); ``out``'s other entries (results/) stay."""
+    """Replace the previous training's files in ``out`` by the new ones in ``staging``.
+
+    Only files a training wrote are replaced (``.vireid-owned.json``; for an older folder, the
+    files named like a run's outputs): ``results/`` and any file of the user's stay, also
+    inside ``checkpoints/`` or ``logs/``. Every file in ``staging`` is this stage's.
+    """
+    from vireid.owned import OWNED_NAME, files_in, move_files, remove_empty_dirs, write_owned
+    from vireid.training.run_dir import LOCK_NAME, run_outputs
+
     out.mkdir(parents=True, exist_ok=True)
     old = out.parent / f".{out.name}.replaced"
     shutil.rmtree(old, ignore_errors=True)
     old.mkdir()
-    for entry in staging.iterdir():
-        target = out / entry.name
-        if target.exists() or target.is_symlink():
-            target.rename(old / entry.name)
-        entry.rename(target)
-    staging.rmdir()
+    new = files_in(staging, skip=(LOCK_NAME,))
+    previous = run_outputs(out) | ({STAGE_MARKER} & files_in(out))
+    move_files(out, old, previous | {OWNED_NAME})
+    remove_empty_dirs(out, previous)
+    move_files(staging, out, new)
+    write_owned(out, new)
+    shutil.rmtree(staging, ignore_errors=True)
     shutil.rmtree(old, ignore_errors=True)
 
 

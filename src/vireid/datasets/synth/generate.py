@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -16,7 +17,7 @@ from vireid.atomic import write_json
 from vireid.datasets.synth import layout as layouts
 from vireid.datasets.synth.attributes import Identity, sample_identities
 from vireid.datasets.synth.captions import infrared_caption, observed_caption, visible_caption
-from vireid.datasets.synth.config import LAYOUTS, SynthConfig
+from vireid.datasets.synth.config import LAYOUTS, MIN_IDS, SynthConfig
 from vireid.datasets.synth.render import camera_style, render_infrared, render_visible
 from vireid.datasets.synth.views import Framing, framing
 from vireid.config import from_dict
@@ -97,7 +98,10 @@ def generate(out: str | Path, layout: str = "sysu", config: SynthConfig | None =
     config = config or SynthConfig()
     if layout not in LAYOUTS:
         raise DatasetError(f"unknown synthetic layout {layout!r}; choose from {', '.join(LAYOUTS)}")
-    layouts.check_ids(layout, config)  # before validate(): the layout's minimum is the one to name
+    # Every other field first (the layout's minimum is computed from them), then the identity
+    # count against the layout's own minimum: one message with the number that works.
+    dataclasses.replace(config, ids=max(config.ids, MIN_IDS)).validate()
+    layouts.check_ids(layout, config)
     config.validate()
     out = Path(out)
     _check_out(out, force)
@@ -143,6 +147,7 @@ def _swap_in(staging: Path, out: Path, previous: set[str]) -> None:
         shutil.rmtree(old, ignore_errors=True)
         raise
     shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(staging, ignore_errors=True)  # only its emptied folders are left
 
 
 def _write_splits(out: Path, layout: str, config: SynthConfig) -> list[layouts.ImageSpec]:
