@@ -105,3 +105,39 @@ def test_vireid_load_is_imported_on_first_use_only():
             "print(before, callable(load), 'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True", "True"]
+
+
+def test_sigterm_exits_143_with_the_resume_hint(monkeypatch, capsys, tmp_path):
+    import os
+    import signal
+
+    def generate(*args, **kwargs):
+        set_resume_hint("re-run the same command")
+        os.kill(os.getpid(), signal.SIGTERM)  # what a scheduler sends
+        raise AssertionError("SIGTERM should have stopped the command")
+
+    monkeypatch.setattr(synth, "generate", generate)
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        code, _, err = run(monkeypatch, capsys, "data", "synth", "--out", str(tmp_path / "s"))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert code == 143 and err == "terminated (SIGTERM); re-run the same command\n"
+
+
+@pytest.mark.parametrize("command", [["train"], ["eval"], ["data", "synth"], ["captions", "tiny-model"],
+                                     ["pipeline", "all"]])
+def test_help_shows_on_off_flags_without_a_value_type(monkeypatch, capsys, command):
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, _ = run(monkeypatch, capsys, *command, "--help")
+    assert code == 0 and "--help" in out and "<bool>" not in out
+
+
+def test_help_states_the_default_output_folders(monkeypatch, capsys):
+    monkeypatch.setenv("COLUMNS", "250")
+    _, out, _ = run(monkeypatch, capsys, "eval", "--help")
+    assert "default: runs/eval/<dataset>[-trial<T>]/<run>-<checkpoint name>" in out
+    _, out, _ = run(monkeypatch, capsys, "train", "--help")
+    assert "default runs/<preset>-<dataset>[-trial<T>]" in out and "clip4vi-reid-captions" in out
+    _, out, _ = run(monkeypatch, capsys, "pipeline", "all", "--help")
+    assert "--set" in out
