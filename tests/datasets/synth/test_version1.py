@@ -20,6 +20,7 @@ from PIL import Image
 
 from vireid.datasets.synth import SynthConfig, generate
 from vireid.manifests import read_manifest, read_metadata
+from vireid.owned import OWNED_NAME
 
 CAPTIONS = "reference_captions.parquet"
 CONFIG = "synth.json"
@@ -36,6 +37,8 @@ def tree_digest(root: Path) -> str:
         if not path.is_file():
             continue
         rel = path.relative_to(root).as_posix()
+        if rel == OWNED_NAME:  # vireid's list of the files it wrote, not benchmark content
+            continue
         h.update(rel.encode() + b"\0")
         if rel == CAPTIONS:
             rows = read_manifest(path, "captions").to_pylist()
