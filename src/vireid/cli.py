@@ -136,7 +136,7 @@ def main() -> None:
     """
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     # A scheduler's SIGTERM unwinds like Ctrl-C: lock released, resume line, exit 143.
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    previous_sigterm = signal.signal(signal.SIGTERM, _on_sigterm)
     if not sys.stderr.isatty():
         # In log files a progress bar is hundreds of carriage-return lines: libraries' bars
         # (tqdm, transformers, huggingface_hub) go quiet; vireid's own long steps print a
@@ -161,6 +161,8 @@ def main() -> None:
             raise
         _echo_error(translated)
         sys.exit(translated.exit_code)
+    finally:  # called in-process (tests, notebooks): leave the caller's SIGTERM handling as it was
+        signal.signal(signal.SIGTERM, previous_sigterm)
 
 
 if __name__ == "__main__":
