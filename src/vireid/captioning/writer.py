@@ -16,6 +16,7 @@ can resume.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +69,10 @@ def read_parts(out_dir: Path) -> list[parts.Part]:
 
 
 _WARNED: set[Path] = set()
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
 
 
 def _manifest_if_matching(out_dir: Path, fingerprint: str) -> pa.Table | None:
