@@ -11,6 +11,7 @@ from vireid.evaluation.features import FEATURE_KINDS, compose_feature, extract_f
 from vireid.evaluation.llcm import llcm_gallery, llcm_query
 from vireid.evaluation.metrics import PROTOCOLS, EvalResult, EvaluationError, evaluate
 from vireid.evaluation.regdb import regdb_gallery, regdb_query
+from vireid.evaluation.rerank import RerankOptions, re_ranking, re_ranking_features
 from vireid.evaluation.retrieval import cosine_distance, cross_modality_map
 from vireid.evaluation.runner import DATASETS, dataset_settings, run_protocol
 from vireid.evaluation.sets import EvalSet
@@ -19,8 +20,9 @@ from vireid.evaluation.sysu import sysu_gallery, sysu_query
 
 __all__ = [
     "DATASETS", "FEATURE_KINDS", "PROTOCOLS", "EvalResult", "EvalSet", "EvaluationError",
-    "FeatureTable", "chance_level", "compose_feature", "cosine_distance", "cross_modality_map",
+    "FeatureTable", "RerankOptions", "chance_level", "compose_feature", "cosine_distance", "cross_modality_map",
     "dataset_settings", "evaluate", "evaluate_checkpoint", "extract_features", "extract_table",
-    "llcm_gallery", "llcm_query", "load_features", "regdb_gallery", "regdb_query",
+    "llcm_gallery", "llcm_query", "load_features", "re_ranking", "re_ranking_features",
+    "regdb_gallery", "regdb_query",
     "run_protocol", "save_features", "sysu_gallery", "sysu_query",
 ]
