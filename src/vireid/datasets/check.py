@@ -32,6 +32,7 @@ class CheckReport:
     identities: dict[tuple[str, str], int] = field(default_factory=dict)
     camera_identities: dict[tuple[str, str, int], int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -56,6 +57,7 @@ class CheckReport:
         for (split, modality), n in sorted(totals.items()):
             lines.append(f"{split:<6} {modality:<9} {'all':>6} {n:>7} "
                          f"{self.identities.get((split, modality), 0):>5}")
+        lines.extend(self.notes)
         lines.append(f"total images: {self.num_images}; problems: {len(self.problems)}")
         return "\n".join(lines)
 
@@ -108,6 +110,7 @@ def _layout_report(dataset: str, root: Path, trial: int | None) -> tuple[CheckRe
     report = CheckReport(dataset, root, trial)
     report.problems.extend(scan.problems)
     report.problems.extend(scan.strays)
+    report.notes.extend(scan.notes)
     ids: dict[tuple[str, str], set[int]] = {}
     cam_ids: dict[tuple[str, str, int], set[int]] = {}
     for e in scan.entries:

@@ -122,6 +122,30 @@ def re_ranking_features(query: np.ndarray, gallery: np.ndarray, k1: int = 20, k2
     return _rerank(_FeatureSource(query, gallery), options)
 
 
+# Above this many entries in the stacked [(Q+G), (Q+G)] distance matrix (512 MiB of float32),
+# evaluation re-ranks from the features (no [Q, Q] / [G, G] matrices) instead.
+DENSE_LIMIT_ENTRIES = 1 << 27
+
+
+def rerank_features(query: np.ndarray, gallery: np.ndarray,
+                    options: RerankOptions) -> tuple[np.ndarray, str]:
+    """Re-ranked [Q, G] distance of L2-normalised features as evaluation computes it, and the
+    route taken: ``"dense"`` (the three Euclidean distance matrices into :func:`re_ranking`)
+    up to :data:`DENSE_LIMIT_ENTRIES`, ``"features"`` (:func:`re_ranking_features`) beyond."""
+    query = _unit(query)
+    gallery = _unit(gallery)
+    if (len(query) + len(gallery)) ** 2 > DENSE_LIMIT_ENTRIES:
+        return re_ranking_features(query, gallery, options.k1, options.k2, options.lambda_value), "features"
+    q_g, q_q, g_g = (euclidean_from_cosine(1.0 - a @ b.T).astype(np.float32)
+                     for a, b in ((query, gallery), (query, query), (gallery, gallery)))
+    return re_ranking(q_g, q_q, g_g, options.k1, options.k2, options.lambda_value), "dense"
+
+
+def _unit(feats: np.ndarray) -> np.ndarray:
+    feats = np.asarray(feats, dtype=np.float32)
+    return feats / np.maximum(np.linalg.norm(feats, axis=1, keepdims=True), 1e-12)
+
+
 def euclidean_from_cosine(cosine_dist: np.ndarray) -> np.ndarray:
     """Euclidean distance of L2-normalised features from their cosine distance 1 - cos:
     ``|a - b|^2 = 2 - 2 cos``; rounding below zero is clipped."""

@@ -54,7 +54,7 @@ def _check_out(out: Path, force: bool) -> None:
 
 def generate(out: str | Path, layout: str = "sysu", config: SynthConfig | None = None,
              *, force: bool = False) -> Path:
-    """Write a synthetic benchmark in ``layout`` ("sysu", "regdb" or "llcm") under ``out``.
+    """Write a synthetic benchmark in ``layout`` ("sysu", "regdb", "llcm" or "custom") under ``out``.
 
     The benchmark is generated in a temporary sibling folder and swapped in only once
     complete: ``force`` replaces an earlier benchmark's content entirely (no old images stay
@@ -102,6 +102,9 @@ def _write_benchmark(out: Path, layout: str, config: SynthConfig) -> None:
     elif layout == "regdb":
         specs = layouts.regdb_images(config)
         layouts.write_regdb_trials(out, config, specs)
+    elif layout == "custom":
+        specs = layouts.custom_images(config)
+        layouts.write_custom_index(out, config, specs)
     else:
         specs = layouts.llcm_images(config)
         layouts.write_llcm_splits(out, config, specs)
