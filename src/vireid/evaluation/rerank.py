@@ -361,28 +361,34 @@ def _query_expansion(v: _Sparse, nearest: np.ndarray) -> _Sparse:
 
 def _jaccard_overlap(v: _Sparse, nq: int, ng: int, out: np.ndarray) -> None:
     """``out[i, j] = sum_k min(V[i, k], V[nq + j, k])`` for query i and gallery j (the
-    numerator of eq. 10), summed over the pairs that share a non-zero column k."""
+    numerator of eq. 10), summed over the pairs that share a non-zero column k, one block of
+    query rows at a time (a bincount over the block's [rows, G] cells: no scatter-add)."""
     n = nq + ng
-    rows, cols = v.rows(), v.indices
-    order = np.argsort(cols, kind="stable")                 # column-major (CSC)
-    rows, cols, vals = rows[order], cols[order], v.data[order]
-    is_q = rows < nq
-    q_rows, q_cols, q_vals = rows[is_q], cols[is_q], vals[is_q]
-    g_rows, g_cols, g_vals = rows[~is_q] - nq, cols[~is_q], vals[~is_q]
-    g_count = np.bincount(g_cols, minlength=n)
+    g_first = v.indptr[nq]
+    g_rows = v.rows()[g_first:] - nq
+    g_order = np.argsort(v.indices[g_first:], kind="stable")      # gallery entries by column
+    g_rows, g_vals = g_rows[g_order], v.data[g_first:][g_order]
+    g_count = np.bincount(v.indices[g_first:], minlength=n)
     g_start = np.cumsum(g_count) - g_count
-    per_q_entry = g_count[q_cols]                           # pairs each query entry makes
-    pairs_before = np.cumsum(per_q_entry)
-    flat_out = out.reshape(-1)
+    q_cols, q_vals = v.indices[:g_first], v.data[:g_first]        # query entries, row-major
+    q_rows = v.rows()[:g_first]
+    per_entry = g_count[q_cols]                                   # pairs each query entry makes
+    pairs_before = np.concatenate([[0], np.cumsum(per_entry)])
+    row_pairs = pairs_before[v.indptr[:nq + 1]]                   # pairs before each query row
     start = 0
-    while start < len(q_cols):
-        done = pairs_before[start - 1] if start else 0
-        stop = max(int(np.searchsorted(pairs_before, done + _PAIR_CHUNK, side="right")), start + 1)
-        lengths = per_q_entry[start:stop]
-        entry = np.repeat(np.arange(start, stop), lengths)
-        within = np.arange(len(entry)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    while start < nq:
+        # rows while both the pairs and the block's [rows, G] cells stay within a chunk
+        by_pairs = np.searchsorted(row_pairs, row_pairs[start] + _PAIR_CHUNK, side="right") - 1
+        stop = min(nq, max(start + 1, min(int(by_pairs), start + max(1, _PAIR_CHUNK // ng))))
+        lo, hi = v.indptr[start], v.indptr[stop]
+        lengths = per_entry[lo:hi]
+        entry = np.repeat(np.arange(lo, hi), lengths)
+        within = np.arange(len(entry)) - np.repeat(pairs_before[lo:hi] - pairs_before[lo], lengths)
         g = g_start[q_cols[entry]] + within
-        np.add.at(flat_out, q_rows[entry] * ng + g_rows[g], np.minimum(q_vals[entry], g_vals[g]))
+        row = q_rows[entry] - start
+        cells = np.bincount(row * ng + g_rows[g], weights=np.minimum(q_vals[entry], g_vals[g]),
+                            minlength=(stop - start) * ng)
+        out[start:stop] = cells.reshape(stop - start, ng)
         start = stop
 
 
@@ -398,7 +404,7 @@ def _rerank(source, options: RerankOptions) -> np.ndarray:
     v = _weights(_expansion(recip, half), source, scale)
     if k2 != 1:
         v = _query_expansion(v, ranks[:, :k_expand])
-    out = np.zeros((nq, ng), dtype=np.float32)
+    out = np.empty((nq, ng), dtype=np.float32)
     _jaccard_overlap(v, nq, ng, out)
     step = max(1, _BLOCK_ENTRIES // ng)
     for start in range(0, nq, step):
