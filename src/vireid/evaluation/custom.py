@@ -18,10 +18,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from vireid.config import load_toml
-from vireid.datasets.custom import read_index
+from vireid.datasets.custom import INDEX_FILES, read_index
 from vireid.errors import DatasetError
 from vireid.evaluation.rules import RULE_NAMES, gallery_rule
 from vireid.evaluation.sets import EvalSet, require_root
+from vireid.fingerprint import hash_file
 
 PROTOCOL_FILE = "protocol.toml"
 DEFAULT_RULE = "same-id-same-camera"
@@ -82,3 +83,10 @@ def custom_gallery(root: str | Path, direction: str = "ir2vis", trial: int = 0) 
     if not rows:
         raise DatasetError(f"{root}: gallery trial {trial} has no {modality} rows")
     return EvalSet.build(rows, modality)
+
+
+def custom_protocol_files(root: str | Path) -> dict[str, str]:
+    """sha256 of the files that define the protocol (index and protocol.toml): the image index
+    does not tell query from gallery rows, so cached evaluations key on these too."""
+    root = Path(root)
+    return {name: hash_file(root / name) for name in (*INDEX_FILES, PROTOCOL_FILE) if (root / name).is_file()}

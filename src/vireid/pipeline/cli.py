@@ -17,7 +17,7 @@ Every command reads and writes one run folder (--run, default runs/<dataset>[-tr
 
 pipeline = typer.Typer(help=HELP, no_args_is_help=True)
 
-DATASET = typer.Option("sysu", "--dataset", help="sysu | regdb | llcm")
+DATASET = typer.Option("sysu", "--dataset", help="sysu | regdb | llcm | custom")
 ROOT = typer.Option(None, "--root", help="Dataset folder (see README: dataset layouts).")
 RUN = typer.Option(None, "--run", help="Run folder [default: runs/<dataset>[-trial<T>]].")
 TRIAL = typer.Option(None, "--trial", help="RegDB trial 1..10 (one model per trial).")

@@ -208,6 +208,10 @@ def eval_stage(run: RunLayout, method: str, dataset: str, root: Path, checkpoint
         inputs["interpolation"] = interpolation
     if rerank is not None:
         inputs["rerank"] = rerank.to_dict()
+    if dataset == "custom":  # query/gallery rows and the gallery rule live in the index files
+        from vireid.evaluation.custom import custom_protocol_files
+
+        inputs["protocol_files"] = custom_protocol_files(root)
 
     def evaluate() -> None:
         echo(f"[eval-{method}] evaluating {checkpoint}")

@@ -31,7 +31,7 @@ class MissingCaptionsError(VireidError):
 
 @dataclass
 class DataConfig:
-    dataset: str = "sysu"  # sysu | regdb | llcm (when the index is built from --root)
+    dataset: str = "sysu"  # sysu | regdb | llcm | custom (when the index is built from --root)
     root: str = ""  # dataset folder; image paths in the index are relative to it
     index: str = ""  # image-index manifest; "" = build it from dataset + root
     trial: int = 0  # RegDB / LLCM trial (0 = none); RegDB trains one model per trial
