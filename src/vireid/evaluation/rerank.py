@@ -322,7 +322,7 @@ class _Sparse:
         rows, cols = np.divmod(keys, n)
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-        return cls(indptr, cols, data)
+        return cls(indptr, cols.astype(np.int32), data)
 
     def rows(self) -> np.ndarray:
         return np.repeat(np.arange(len(self.indptr) - 1), np.diff(self.indptr))
@@ -342,21 +342,36 @@ def _weights(expansion: np.ndarray, source, scale: np.ndarray) -> _Sparse:
 
 
 def _query_expansion(v: _Sparse, nearest: np.ndarray) -> _Sparse:
-    """Eq. (11): row i becomes the mean of the rows of its k2 nearest (itself included)."""
+    """Eq. (11): row i becomes the mean of the rows of its k2 nearest (itself included); one
+    block of rows at a time, so the gathered rows never exceed a chunk."""
     n, k2 = nearest.shape
-    src = nearest.reshape(-1)
-    lengths = v.indptr[src + 1] - v.indptr[src]
-    owner = np.repeat(np.repeat(np.arange(n), k2), lengths)
-    first = np.repeat(v.indptr[src], lengths)
-    within = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    pos = first + within
-    keys = owner * n + v.indices[pos]
-    order = np.argsort(keys, kind="stable")
-    keys, vals = keys[order], v.data[pos][order]
-    new = np.ones(len(keys), dtype=bool)
-    new[1:] = keys[1:] != keys[:-1]
-    starts = np.flatnonzero(new)
-    return _Sparse.from_sorted_keys(keys[starts], np.add.reduceat(vals, starts) / k2, n)
+    row_nnz = np.diff(v.indptr)
+    gathered = row_nnz[nearest].sum(axis=1)                       # entries each new row gathers
+    ends = np.cumsum(gathered)
+    counts, cols_out, vals_out = np.zeros(n, dtype=np.int64), [], []
+    start = 0
+    while start < n:
+        done = ends[start - 1] if start else 0
+        stop = max(start + 1, int(np.searchsorted(ends, done + _PAIR_CHUNK, side="right")))
+        src = nearest[start:stop].reshape(-1)
+        lengths = row_nnz[src]
+        owner = np.repeat(np.repeat(np.arange(stop - start), k2), lengths)
+        within = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        pos = np.repeat(v.indptr[src], lengths) + within
+        keys = owner * n + v.indices[pos]
+        order = np.argsort(keys, kind="stable")
+        keys, vals = keys[order], v.data[pos][order]
+        new = np.ones(len(keys), dtype=bool)
+        new[1:] = keys[1:] != keys[:-1]
+        first = np.flatnonzero(new)
+        rows, cols = np.divmod(keys[first], n)
+        counts[start:stop] = np.bincount(rows, minlength=stop - start)
+        cols_out.append(cols.astype(v.indices.dtype))
+        vals_out.append(np.add.reduceat(vals, first) / k2)
+        start = stop
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    return _Sparse(indptr, np.concatenate(cols_out), np.concatenate(vals_out))
 
 
 def _jaccard_overlap(v: _Sparse, nq: int, ng: int, out: np.ndarray) -> None:
