@@ -154,3 +154,16 @@ def test_bad_matrices_are_one_clear_error(problem):
 def test_options_record_the_parameters():
     assert RerankOptions().to_dict() == {"k1": 20, "k2": 6, "lambda_value": 0.3}
     assert "k1=20 k2=6 lambda=0.3" in RerankOptions().describe()
+
+
+def test_evaluation_switches_to_the_feature_route_beyond_the_dense_limit(problem, monkeypatch):
+    from vireid.evaluation import rerank
+
+    query, gallery, *_ = problem
+    options = RerankOptions(k1=9, k2=3)
+    dense, route = rerank.rerank_features(query, gallery, options)
+    assert route == "dense"
+    monkeypatch.setattr(rerank, "DENSE_LIMIT_ENTRIES", (len(query) + len(gallery)) ** 2 - 1)
+    sparse, route = rerank.rerank_features(query, gallery, options)
+    assert route == "features"
+    np.testing.assert_allclose(sparse, dense, atol=2e-6)
