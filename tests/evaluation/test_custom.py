@@ -3,14 +3,14 @@ cross-modality direction, gallery trials from the index, the gallery rule from p
 and re-ranked results next to the plain ones in every run of a protocol."""
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from vireid.cli import main
+from tests.training.cli_run import run_cli as run_train
+from vireid.datasets import check_dataset
 from vireid.datasets.synth import generate
 from vireid.datasets.synth.config import SynthConfig
 from vireid.errors import DatasetError
@@ -18,6 +18,8 @@ from vireid.evaluation import FeatureTable, re_ranking
 from vireid.evaluation.metrics import evaluate
 from vireid.evaluation.rerank import RerankOptions, euclidean_from_cosine
 from vireid.evaluation.runner import dataset_settings, plan, required_images, run_protocol
+
+from .test_cli import run_cli as run_eval
 
 
 def _index(tmp_path: Path, rows: list[str], protocol: str | None = None) -> Path:
@@ -96,34 +98,22 @@ def test_run_protocol_reports_re_ranked_numbers_next_to_the_plain_ones(tiny_sysu
                                                                      trials=1)["settings"][setting.key]
 
 
-def _cli(monkeypatch, capsys, *args):
-    monkeypatch.setattr(sys, "argv", ["vireid", *map(str, args)])
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
 @pytest.mark.slow
 def test_synthetic_custom_layout_trains_and_evaluates_end_to_end(tmp_path, monkeypatch, capsys):
     root = tmp_path / "mine"
     generate(root, "custom", SynthConfig(ids=12, images_per_camera=1, height=64, width=32))
     assert (root / "index.csv").read_text().startswith("path,pid,camera,modality,split\n")
-    code, out, err = _cli(monkeypatch, capsys, "data", "check", "--dataset", "custom", "--root", root)
-    assert code == 0 and "problems: 0" in out, err
+    assert check_dataset("custom", root).ok
     run = tmp_path / "run"
-    code, out, err = _cli(monkeypatch, capsys, "train", "--preset", "tiny", "--dataset", "custom",
+    code, out, err = run_train(monkeypatch, capsys, "--preset", "tiny", "--dataset", "custom",
                           "--root", root, "--captions", root / "reference_captions.parquet",
                           "--out", run, "--val-ids", "2", "--epochs", "1", "--workers", "1",
                           "--cache-dir", tmp_path / "cache",
                           "--set", "run.progress=false", "--set", "sampler.max_batches=1")
     assert code == 0, err
-    code, out, err = _cli(monkeypatch, capsys, "eval", "--dataset", "custom", "--root", root,
-                          "--checkpoint", run / "checkpoints" / "last.pt", "--out", tmp_path / "eval",
-                          "--workers", "0", "--rerank", "--rerank-k1", "8")
+    code, out, err = run_eval(monkeypatch, capsys, "--dataset", "custom", "--root", root,
+                              "--checkpoint", run / "checkpoints" / "last.pt", "--out", tmp_path / "eval",
+                              "--workers", "0", "--rerank", "--rerank-k1", "8")
     assert code == 0, err
     assert "IR->VIS re-ranked" in out and "VIS->IR re-ranked" in out and "k1=8" in out
     results = json.loads((tmp_path / "eval" / "results.json").read_text())["results"]
@@ -134,9 +124,9 @@ def test_synthetic_custom_layout_trains_and_evaluates_end_to_end(tmp_path, monke
 
 def test_rerank_parameters_without_rerank_are_refused(monkeypatch, capsys, tmp_path):
     root = _index(tmp_path, ROWS)
-    code, out, err = _cli(monkeypatch, capsys, "eval", "--dataset", "custom", "--root", root,
-                          "--features", tmp_path / "none.npz", "--rerank-k1", "5")
+    code, out, err = run_eval(monkeypatch, capsys, "--dataset", "custom", "--root", root,
+                              "--features", tmp_path / "none.npz", "--rerank-k1", "5")
     assert code == 2 and "error: --rerank-k1/--rerank-k2/--rerank-lambda need --rerank" in err
-    code, out, err = _cli(monkeypatch, capsys, "eval", "--dataset", "custom", "--root", root,
-                          "--features", tmp_path / "none.npz", "--rerank", "--rerank-lambda", "2")
+    code, out, err = run_eval(monkeypatch, capsys, "--dataset", "custom", "--root", root,
+                              "--features", tmp_path / "none.npz", "--rerank", "--rerank-lambda", "2")
     assert code == 2 and "lambda_value must lie in [0, 1]" in err

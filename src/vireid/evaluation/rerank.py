@@ -18,10 +18,13 @@ these steps, for the N = Q + G images of the query and gallery together:
    (rows sum to 1, so sum max = 2 - sum min) mixed with d: ``(1 - lambda) d_J + lambda d``.
 
 Nothing is [N, N]: the nearest neighbours are found one block of rows at a time
-(``argpartition``, then an exact stable order of the k found), V is sparse (about 20-200
-entries a row), and the Jaccard numerator is summed over the pairs of one query and one
-gallery image sharing a non-zero column (a min-sum, no dense product). Memory is the inputs,
-the [Q, G] float32 output, O(N * k1^2) neighbourhood arrays and one [block, N] float64 block.
+(``argpartition``, then an exact stable order of the k found), V is sparse (at most
+(k1 + 1)(round(k1 / 2) + 2) entries a row, k2 times that after the query expansion; far
+fewer in practice), and the Jaccard numerator is summed over the pairs of one query and one
+gallery image sharing a non-zero column (a min-sum, no dense product), one block of query
+rows at a time. Memory is the inputs, the [Q, G] float32 output, the sparse V and
+O(N * k1^2) neighbourhood arrays, plus chunk-sized temporaries (bench/bench_rerank.py
+measures the peak).
 
 Ties between equal distances go to the lower index (stable), as everywhere in vireid; the
 authors' default quicksort leaves their order unspecified. Squares are taken in float64, so
@@ -41,9 +44,9 @@ import numpy as np
 
 from vireid.evaluation.metrics import EvaluationError
 
-# Rows of the [rows, N] float64 distance block searched for nearest neighbours at a time.
+# Entries of the [rows, N] float64 distance block searched for nearest neighbours at a time.
 _BLOCK_ENTRIES = 1 << 21
-# Query-gallery pairs whose min is summed into the Jaccard numerator at a time.
+# Query-gallery pairs (and gathered query-expansion entries) handled at a time.
 _PAIR_CHUNK = 1 << 22
 
 
