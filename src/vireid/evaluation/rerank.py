@@ -227,8 +227,13 @@ class _FeatureSource:
         return self._block(self.feats[start:stop], self.sq[start:stop], self.feats, self.sq)
 
     def pairs(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        dots = np.einsum("ij,ij->i", self.feats[rows], self.feats[cols])
-        return np.maximum(self.sq[rows] + self.sq[cols] - 2.0 * dots, 0.0)
+        out = np.empty(len(rows), dtype=np.float64)
+        step = max(1, _BLOCK_ENTRIES // self.feats.shape[1])    # bounds the gathered rows
+        for start in range(0, len(rows), step):
+            r, c = rows[start:start + step], cols[start:start + step]
+            dots = np.einsum("ij,ij->i", self.feats[r], self.feats[c])
+            out[start:start + step] = np.maximum(self.sq[r] + self.sq[c] - 2.0 * dots, 0.0)
+        return out
 
     def query_gallery(self, start: int, stop: int) -> np.ndarray:
         return self._block(self.feats[start:stop], self.sq[start:stop],
