@@ -20,7 +20,7 @@ sys.path.insert(0, str(HERE.parent))
 from bench._common import save_result  # noqa: E402
 from bench.summary import write_summary  # noqa: E402
 
-BENCHMARKS = ("evaluation", "captioning", "training", "inference")
+BENCHMARKS = ("evaluation", "rerank", "captioning", "training", "inference")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -110,3 +110,21 @@ def test_an_interrupted_unit_resumes_from_its_last_checkpoint(tmp_path, synth_sy
     train_stage(run, "tiny-baseline", "sysu", synth_sysu_root, overrides=[*overrides, "run.seed=1"],
                 echo=said.append)
     assert not any("resuming" in s for s in said)  # other inputs start from scratch
+
+
+def test_rerank_puts_each_settings_re_ranked_row_next_to_the_plain_one():
+    from vireid.reproduce.report import format_markdown
+
+    spec = table_spec("3")
+    units = [{"row": "eees", "seed": 0, "values": {"ir2vis": {"R1": 0.5}, "ir2vis_reranked": {"R1": 0.6},
+                                                  "vis2ir": {"R1": 0.4}, "vis2ir_reranked": {"R1": 0.45}}}]
+    rows = [r for r in summarise(spec, "llcm", units, rerank=True) if r["row"] == "eees"]
+    assert rows[0]["main_settings"] == ["ir2vis", "ir2vis_reranked", "vis2ir", "vis2ir_reranked"]
+    assert rows[0]["stats"]["ir2vis_reranked"]["R1"]["mean"] == pytest.approx(60.0)
+    info = {"table": "3", "title": "t", "source": "s", "dataset": "llcm", "root": "r", "scale": "tiny",
+            "recipe": "none", "selection": ["val"], "seeds": 1, "captions": "reference",
+            "test_options": {}, "wall_s_this_call": 1.0, "vireid_version": "0",
+            "rerank": {"k1": 20, "k2": 6, "lambda_value": 0.3}}
+    text = format_markdown(info, rows)
+    assert "R1 (infrared->visible re-ranked)" in text
+    assert "k1=20 k2=6 lambda=0.3" in text

@@ -48,7 +48,7 @@ def _load_index(dataset: str | None, root: Path | None, trial: int | None, index
 @captions_app.callback()
 def captions(
     ctx: typer.Context,
-    dataset: str = typer.Option(None, "--dataset", help="sysu | regdb | llcm (scanned at --root)."),
+    dataset: str = typer.Option(None, "--dataset", help="sysu | regdb | llcm | custom (scanned at --root)."),
     root: Path = typer.Option(None, "--root", help="Dataset root folder."),
     trial: int = typer.Option(None, "--trial", help="RegDB trial 1..10."),
     index: Path = typer.Option(None, "--index", help="An existing image-index Parquet file "

@@ -34,6 +34,9 @@ class CheckReport:
     problems: list[str] = field(default_factory=list)
     # Not errors, but something a run will quietly do otherwise (an identity left out).
     warnings: list[str] = field(default_factory=list)
+    # Neither errors nor warnings: facts a layout states about itself (a custom index's
+    # query/gallery make-up), printed with the table so a user can confirm them.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -58,6 +61,7 @@ class CheckReport:
         for (split, modality), n in sorted(totals.items()):
             lines.append(f"{split:<6} {modality:<9} {'all':>6} {n:>7} "
                          f"{self.identities.get((split, modality), 0):>5}")
+        lines.extend(self.notes)
         lines.append(f"total images: {self.num_images}; problems: {len(self.problems)}; "
                      f"warnings: {len(self.warnings)}")
         return "\n".join(lines)
@@ -111,6 +115,7 @@ def _layout_report(dataset: str, root: Path, trial: int | None) -> tuple[CheckRe
     report = CheckReport(dataset, root, trial)
     report.problems.extend(scan.problems)
     report.problems.extend(scan.strays)
+    report.notes.extend(scan.notes)
     ids: dict[tuple[str, str], set[int]] = {}
     cam_ids: dict[tuple[str, str, int], set[int]] = {}
     for e in scan.entries:

@@ -14,13 +14,14 @@ from vireid.errors import DatasetError
 data_app = typer.Typer(
     name="data",
     help=(
-        "Datasets: check a SYSU-MM01 / RegDB / LLCM folder, write its image index (Parquet), "
+        "Datasets: check a SYSU-MM01 / RegDB / LLCM / custom folder, write its image index (Parquet), "
         "or generate a small synthetic visible-infrared benchmark for CPU demos."
     ),
     no_args_is_help=True,
 )
 
-_DATASET_HELP = "Dataset layout: sysu (SYSU-MM01), regdb (RegDB) or llcm (LLCM)."
+_DATASET_HELP = ("Dataset layout: sysu (SYSU-MM01), regdb (RegDB), llcm (LLCM) or custom "
+                 "(your own data: ROOT/index.csv or index.parquet, see the README).")
 _TRIAL_HELP = "RegDB trial 1..10 (required for regdb; each trial is its own train/test split)."
 _CHECK_TRIAL_HELP = "RegDB trial 1..10 to check (default: all ten)."
 
@@ -81,7 +82,7 @@ _SYNTH = SynthConfig()  # the option defaults below are the config's own
 
 @data_app.command("synth")
 def synth_command(
-    layout: str = typer.Option("sysu", "--layout", help="Folder layout to imitate: sysu, regdb or llcm."),
+    layout: str = typer.Option("sysu", "--layout", help="Folder layout to write: sysu, regdb, llcm or custom (index.csv + images/)."),
     out: Path = typer.Option(..., "--out", help="Output folder (must be empty unless --force)."),
     ids: int = typer.Option(_SYNTH.ids, "--ids", help="Number of identities."),
     images_per_camera: int = typer.Option(_SYNTH.images_per_camera, "--images-per-camera",

@@ -33,6 +33,8 @@ class Scan:
     problems: list[str] = field(default_factory=list)
     # Non-image files inside image folders: harmless for indexing, reported by `data check`.
     strays: list[str] = field(default_factory=list)
+    # Facts worth printing that need no fixing (a custom index's query/gallery make-up).
+    notes: list[str] = field(default_factory=list)
 
     def problem(self, path: Path | str, what: str) -> None:
         self.problems.append(f"{path}: {what}")

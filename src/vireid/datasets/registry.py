@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from vireid.datasets import llcm, regdb, sysu
+from vireid.datasets import custom, llcm, regdb, sysu
 from vireid.datasets.layout import Scan
 from vireid.errors import DatasetError
 
@@ -23,6 +23,8 @@ DATASETS: dict[str, DatasetSpec] = {
     "sysu": DatasetSpec("sysu", "SYSU-MM01", sysu.scan, needs_trial=False),
     "regdb": DatasetSpec("regdb", "RegDB", regdb.scan, needs_trial=True),
     "llcm": DatasetSpec("llcm", "LLCM", llcm.scan, needs_trial=False),
+    "custom": DatasetSpec("custom", "custom dataset (index.csv / index.parquet)", custom.scan,
+                          needs_trial=False),
 }
 
 

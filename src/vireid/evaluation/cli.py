@@ -13,6 +13,7 @@ from vireid.errors import VireidError
 from vireid.evaluation.options import FEATURE_KINDS, FLIP_MODES, INTERPOLATIONS
 
 if TYPE_CHECKING:
+    from vireid.evaluation.rerank import RerankOptions
     from vireid.evaluation.store import FeatureTable
 
 # The protocol, store and feature modules are imported inside the command bodies: `vireid
@@ -20,13 +21,15 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_RANK = 20
 
-HELP = """Evaluate with the exact SYSU-MM01 / RegDB / LLCM protocols.
+HELP = """Evaluate with the exact SYSU-MM01 / RegDB / LLCM protocols, or a custom dataset's index.
 
 Give either --checkpoint (features are extracted once per distinct test image) or --features (a file written by --save-features; no model needed).
 
 Runs every setting (SYSU: all/indoor x single/multi-shot; RegDB: visible->thermal and thermal->visible; LLCM: IR->VIS and VIS->IR) over the gallery trials, prints R1/R5/R10/R20/mAP/mINP in percent (mean ± std over trials) and writes OUT/results.json (every number per trial, checkpoint sha256, provenance) and OUT/cmc.png.
 
 RegDB is evaluated one model per trial: pass --trial T with the model trained on trial T.
+
+--rerank adds k-reciprocal re-ranked results (Zhong et al., CVPR 2017; k1=20, k2=6, lambda=0.3 unless --rerank-k1/-k2/-lambda say otherwise) next to the plain ones, in the table (rows "... re-ranked") and in results.json; each dataset's gallery rule is applied after re-ranking.
 """
 
 
@@ -58,6 +61,18 @@ def _check_args(dataset: str, checkpoint: Path | None, features: Path | None, tr
         raise VireidError("--save-features needs --checkpoint (the features given are already saved)")
     if interpolation not in INTERPOLATIONS:
         raise VireidError(f"--interpolation must be one of {', '.join(INTERPOLATIONS)}, got {interpolation!r}")
+
+
+def _rerank_options(rerank: bool, k1: int, k2: int, lam: float) -> RerankOptions | None:
+    """The re-ranking options, checked before any feature is extracted; None without --rerank."""
+    from vireid.evaluation.rerank import RerankOptions
+
+    options = RerankOptions(k1, k2, lam)
+    if not rerank:
+        if options != RerankOptions():
+            raise VireidError("--rerank-k1/--rerank-k2/--rerank-lambda need --rerank")
+        return None
+    return options
 
 
 def _check_paths(save: Path | None, out: Path) -> None:
@@ -127,7 +142,7 @@ def _load_table(features: Path, dataset: str) -> FeatureTable:
 
 
 def eval_command(
-    dataset: str = typer.Option(..., "--dataset", help="sysu | regdb | llcm"),
+    dataset: str = typer.Option(..., "--dataset", help="sysu | regdb | llcm | custom"),
     root: Path = typer.Option(..., "--root", help="Dataset root folder (its file lists define the protocol)."),
     checkpoint: Path = typer.Option(None, "--checkpoint", help="Trained vireid checkpoint (.pt)."),
     features: Path = typer.Option(None, "--features", help="Saved features (.npz from --save-features) instead of a model."),
@@ -144,6 +159,10 @@ def eval_command(
     ranked_list: int = typer.Option(0, "--ranked-list", min=0, help="Also draw N queries with their top-10 (ranked_list.png)."),
     save_features: Path = typer.Option(None, "--save-features", help="Write the extracted features (.npz) for --features."),
     max_rank: int = typer.Option(DEFAULT_MAX_RANK, "--max-rank", min=1, help="Longest CMC rank reported (capped at the gallery size)."),
+    rerank: bool = typer.Option(False, "--rerank", help="Also report k-reciprocal re-ranked results (labelled 're-ranked')."),
+    rerank_k1: int = typer.Option(20, "--rerank-k1", help="Re-ranking k1 (k-reciprocal neighbourhood size)."),
+    rerank_k2: int = typer.Option(6, "--rerank-k2", help="Re-ranking k2 (local query expansion; 1 = none)."),
+    rerank_lambda: float = typer.Option(0.3, "--rerank-lambda", help="Re-ranking lambda: weight of the original distance (0..1)."),
     allow_other_trial: bool = typer.Option(False, "--allow-other-trial", help="RegDB: evaluate a model trained on another trial anyway (its training identities are in this trial's test set; a warning is printed)."),
 ) -> None:
     from vireid.evaluation.outputs import evaluate_table
@@ -153,6 +172,7 @@ def eval_command(
     flip_mode = _flip_arg(flip, no_flip)
     interpolation = interpolation.lower()
     _check_args(dataset, checkpoint, features, trial, feature, save_features, interpolation)
+    rerank_options = _rerank_options(rerank, rerank_k1, rerank_k2, rerank_lambda)
     if checkpoint is not None:
         from vireid.device import resolve_device
 
@@ -177,7 +197,7 @@ def eval_command(
     report = evaluate_table(table, dataset, root, out, trials=trials, regdb_trial=trial,
                             max_rank=max_rank, ranked_list=ranked_list,
                             features_file=features or save_features, feature=feature, flip=flip_mode,
-                            interpolation=interpolation)
+                            interpolation=interpolation, rerank=rerank_options)
     from vireid.evaluation.report import format_table
 
     typer.echo(format_table(report.results, report.record))

@@ -19,6 +19,10 @@ Rules, as the published SYSU-MM01, RegDB and LLCM numbers use them, applied per 
 * ``"llcm"``: gallery images with the query's identity AND camera are discarded; CMC on the
   de-duplicated identity list, mAP/mINP on the full list after removal.
 
+The rules are :class:`vireid.evaluation.rules.GalleryRule` values; the protocol names above
+are its presets, and the generic rules (``none``, ``same-camera``, ``same-id-same-camera``)
+serve datasets of your own. ``protocol`` may be a name or a rule.
+
 Definitions: AP is the mean of precision@k over the ranks k of the true matches; mINP
 (Ye et al., AGW) is ``#true matches / rank of the hardest (last) true match``. A query with
 no true match left after removal is *invalid*: it is excluded from every average and counted
@@ -32,9 +36,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from vireid.errors import VireidError
+from vireid.evaluation.rules import PRESETS, GalleryRule, gallery_rule
 
-PROTOCOLS = ("sysu", "regdb", "llcm")
-DEDUP_PROTOCOLS = ("sysu", "llcm")     # CMC on the identity-de-duplicated ranking
+PROTOCOLS = tuple(PRESETS)             # the benchmarks' rules by name
 
 
 class EvaluationError(VireidError):
@@ -61,23 +65,26 @@ class EvalResult:
         return out
 
 
-def removal_mask(protocol: str, q_pids: np.ndarray, q_cams: np.ndarray,
+def removal_mask(protocol: str | GalleryRule, q_pids: np.ndarray, q_cams: np.ndarray,
                  g_pids: np.ndarray, g_cams: np.ndarray) -> np.ndarray | None:
     """[Q, G] boolean mask of gallery images a query must ignore (None: nothing removed).
 
     SYSU: query camera 3 drops gallery camera 2. LLCM: same identity and same camera.
-    RegDB: nothing.
+    RegDB: nothing. Other rules: :class:`GalleryRule`.
     """
-    if protocol == "sysu":
-        return (q_cams[:, None] == 3) & (g_cams[None, :] == 2)
-    if protocol == "llcm":
-        return (q_pids[:, None] == g_pids[None, :]) & (q_cams[:, None] == g_cams[None, :])
-    return None
+    return gallery_rule(protocol).mask(q_pids, q_cams, g_pids, g_cams)
+
+
+def resolve_rule(protocol: str | GalleryRule) -> GalleryRule:
+    """The rule of ``protocol``; an unknown name is an :class:`EvaluationError`."""
+    try:
+        return gallery_rule(protocol)
+    except VireidError as exc:
+        raise EvaluationError(str(exc)) from None
 
 
 def _check(distmat, q_pids, g_pids, q_cams, g_cams, protocol, max_rank):
-    if protocol not in PROTOCOLS:
-        raise EvaluationError(f"unknown protocol {protocol!r}; expected one of {', '.join(PROTOCOLS)}")
+    protocol = resolve_rule(protocol)
     distmat = np.asarray(distmat)
     if distmat.ndim != 2:
         raise EvaluationError(f"distmat must be 2-D [num_query, num_gallery], got shape {distmat.shape}")
@@ -90,10 +97,10 @@ def _check(distmat, q_pids, g_pids, q_cams, g_cams, protocol, max_rank):
             raise EvaluationError(f"{name} has {len(arr)} entries but distmat has shape {distmat.shape}")
     if max_rank < 1:
         raise EvaluationError(f"max_rank must be >= 1, got {max_rank}")
-    return distmat, q_pids, g_pids, q_cams, g_cams
+    return distmat, q_pids, g_pids, q_cams, g_cams, protocol
 
 
-def evaluate_reference(distmat, q_pids, g_pids, q_cams, g_cams, protocol: str = "sysu",
+def evaluate_reference(distmat, q_pids, g_pids, q_cams, g_cams, protocol: str | GalleryRule = "sysu",
                        max_rank: int = 20) -> EvalResult:
     """The specification of :func:`evaluate`: one query at a time, a stable argsort each.
 
@@ -112,11 +119,11 @@ def evaluate_reference(distmat, q_pids, g_pids, q_cams, g_cams, protocol: str = 
     Plain but O(Q x G log G) with a Python loop per query: the tests and the benchmark use it
     to check :func:`evaluate`, which must agree exactly.
     """
-    distmat, q_pids, g_pids, q_cams, g_cams = _check(
+    distmat, q_pids, g_pids, q_cams, g_cams, rule = _check(
         distmat, q_pids, g_pids, q_cams, g_cams, protocol, max_rank)
     if np.isnan(distmat).any():
         raise EvaluationError("distmat contains NaN distances")
-    removed = removal_mask(protocol, q_pids, q_cams, g_pids, g_cams)
+    removed = rule.mask(q_pids, q_cams, g_pids, g_cams)
     nq = distmat.shape[0]
     first_rank = np.zeros(nq, dtype=np.int64)
     ap, inp = np.full(nq, np.nan), np.full(nq, np.nan)
@@ -128,7 +135,7 @@ def evaluate_reference(distmat, q_pids, g_pids, q_cams, g_cams, protocol: str = 
         match_rank = np.flatnonzero(ranked == q_pids[i]) + 1          # 1-based, ascending
         if len(match_rank) == 0:
             continue
-        if protocol in DEDUP_PROTOCOLS:
+        if rule.dedup:
             ranked = ranked[np.sort(np.unique(ranked, return_index=True)[1])]
         first_rank[i] = np.flatnonzero(ranked == q_pids[i])[0] + 1
         # cumsum adds in rank order: the same float sum as the fast ranker's (np.sum would
@@ -139,7 +146,7 @@ def evaluate_reference(distmat, q_pids, g_pids, q_cams, g_cams, protocol: str = 
     return _result(first_rank, ap, inp, max_rank, distmat.shape)
 
 
-def evaluate(distmat, q_pids, g_pids, q_cams, g_cams, protocol: str = "sysu",
+def evaluate(distmat, q_pids, g_pids, q_cams, g_cams, protocol: str | GalleryRule = "sysu",
              max_rank: int = 20) -> EvalResult:
     """CMC / mAP / mINP of a [Q, G] distance matrix under ``protocol`` (see the module
     docstring): the numbers of :func:`evaluate_reference`, bit for bit, from the fast exact
@@ -149,9 +156,9 @@ def evaluate(distmat, q_pids, g_pids, q_cams, g_cams, protocol: str = "sysu",
     # Imported here: ranking imports EvaluationError from this module.
     from vireid.evaluation.ranking import per_query
 
-    distmat, q_pids, g_pids, q_cams, g_cams = _check(
+    distmat, q_pids, g_pids, q_cams, g_cams, rule = _check(
         distmat, q_pids, g_pids, q_cams, g_cams, protocol, max_rank)
-    first_rank, ap, inp = per_query(distmat, q_pids, g_pids, q_cams, g_cams, protocol)
+    first_rank, ap, inp = per_query(distmat, q_pids, g_pids, q_cams, g_cams, rule)
     return _result(first_rank, ap, inp, max_rank, distmat.shape)
 
 

@@ -15,6 +15,7 @@ from vireid import __version__
 from vireid.atomic import write_json
 from vireid.evaluation.features import flip_mode
 from vireid.evaluation.metrics import EvaluationError
+from vireid.evaluation.rerank import RerankOptions
 from vireid.evaluation.runner import run_protocol
 from vireid.evaluation.store import FeatureTable
 from vireid.fingerprint import provenance
@@ -49,13 +50,14 @@ def evaluate_table(table: FeatureTable, dataset: str, root: str | Path, out: str
                    trials: int = 10, regdb_trial: int | None = None, max_rank: int = 20,
                    ranked_list: int = 0, features_file: str | Path | None = None,
                    feature: str = "concat", flip: bool | str = True,
-                   interpolation: str = "bicubic") -> EvalReport:
+                   interpolation: str = "bicubic", rerank: RerankOptions | None = None) -> EvalReport:
     """Evaluate every setting and trial and write ``out/results.json`` and ``out/cmc.png``
     (and ``out/ranked_list.png`` with ``ranked_list`` > 0).
 
     ``feature``, ``flip`` and ``interpolation`` say how the features were extracted; the
     table's own metadata wins where it has them. ``flip`` is recorded as its mode
     (``"none" | "mean" | "concat"``; older tables' True/False read as mean/none).
+    ``rerank`` adds re-ranked numbers next to the plain ones (see :func:`run_protocol`).
     """
     from vireid.evaluation.report import plot_cmc, plot_ranked_list
 
@@ -68,7 +70,8 @@ def evaluate_table(table: FeatureTable, dataset: str, root: str | Path, out: str
             first.update(setting=setting, query=query, gallery=gallery, distmat=distmat)
 
     results = run_protocol(dataset, root, table, trials=trials, regdb_trial=regdb_trial,
-                           max_rank=max_rank, on_trial=keep_first if ranked_list else None)
+                           max_rank=max_rank, on_trial=keep_first if ranked_list else None,
+                           rerank=rerank)
     record = {
         "protocol": dataset, "root": str(root),
         "feature": table.meta.get("feature", feature), "flip": flip_mode(table.meta.get("flip", flip)),

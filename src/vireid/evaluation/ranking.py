@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vireid.evaluation.metrics import EvaluationError
+from vireid.evaluation.rules import GalleryRule
 
 # Distance entries per block of queries: bounds the [B, G] temporaries (about 24 bytes per
 # entry) to a cache-sized working set (measured fastest at SYSU sizes on 2 shared cores).
@@ -198,7 +199,7 @@ def _class_matches(distmat, protocol, q_rows, g_cols, q_pids, q_cams, c_pids, c_
     own_rows, own_cols = columns.own(q_pids[q_rows])    # class-local rows, ascending
     own_flat = own_rows * ng + own_cols                # class-flat positions, ascending
     removed_flat = None
-    if protocol == "llcm":                             # same identity AND camera: removed
+    if protocol.remove == "same-id-same-camera":       # same identity AND camera: removed
         gone = c_cams[own_cols] == q_cams[q_rows][own_rows]
         if gone.any():
             removed_flat, own_flat = own_flat[gone], own_flat[~gone]
@@ -278,20 +279,30 @@ def _dedup_ranks(distmat, q_rows, g_cols, q_pids, columns: _Columns, id_min, fir
     return rank
 
 
-def _query_classes(protocol, q_cams, g_cams):
-    """(query rows, gallery columns they keep for every identity): SYSU cam3 queries lose every
-    cam2 image, so they are evaluated on that column subset; other removals are sparse."""
+def _query_classes(rule: GalleryRule, q_cams, g_cams):
+    """(query rows, gallery columns they keep for every identity): camera rules remove whole
+    gallery cameras (SYSU: a cam3 query loses every cam2 image), so queries are grouped by
+    the cameras they lose and each group is evaluated on that column subset; the
+    identity-dependent removal is sparse (see :func:`_class_matches`)."""
     nq, ng = len(q_cams), len(g_cams)
-    if protocol != "sysu":
+    if rule.remove not in ("same-camera", "camera-pairs"):
         return [(np.arange(nq), np.arange(ng))] if nq and ng else []
-    cam3 = q_cams == 3
-    return [(np.flatnonzero(sel), cols) for sel, cols in
-            ((~cam3, np.arange(ng)), (cam3, np.flatnonzero(g_cams != 2))) if sel.any() and len(cols)]
-
+    gallery_cams = set(np.unique(g_cams).tolist())
+    groups: dict[frozenset, list[int]] = {}
+    for cam in np.unique(q_cams).tolist():
+        lost = frozenset(rule.removed_cameras(cam, gallery_cams) & gallery_cams)
+        groups.setdefault(lost, []).append(cam)
+    classes = []
+    for lost, cams in sorted(groups.items(), key=lambda item: len(item[0])):
+        rows = np.flatnonzero(np.isin(q_cams, cams))
+        cols = np.flatnonzero(~np.isin(g_cams, list(lost))) if lost else np.arange(ng)
+        if len(rows) and len(cols):
+            classes.append((rows, cols))
+    return classes
 
 
 def per_query(distmat: np.ndarray, q_pids, g_pids, q_cams, g_cams,
-              protocol: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+              protocol: GalleryRule) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(first_rank, ap, inp) per query, exactly as the reference computes them (0 and NaN
     for a query with no true match left). Inputs are already checked (int64 id and camera
     vectors of matching lengths, a known protocol); raises :class:`EvaluationError` on NaN.
@@ -305,7 +316,7 @@ def per_query(distmat: np.ndarray, q_pids, g_pids, q_cams, g_cams,
     # and ``take`` along rows is very slow on it: one transposing copy instead.
     distmat = np.ascontiguousarray(distmat)
     value_range = _value_range(distmat)
-    dedup = protocol in ("sysu", "llcm")
+    dedup = protocol.dedup
     first_rank = np.zeros(nq, dtype=np.int64)
     match_rows, match_ranks = [], []
     for q_rows, g_cols in _query_classes(protocol, q_cams, g_cams):

@@ -30,27 +30,40 @@ def describe_model(record: dict[str, Any]) -> str:
 
 
 def format_table(results: dict[str, Any], record: dict[str, Any] | None = None) -> str:
-    """One row per setting: mean (and std over trials when there are several) in percent.
+    """One row per setting: mean (and std over trials when there are several) in percent;
+    with re-ranking, each setting's re-ranked row ("<setting> re-ranked") under its plain one.
 
     With the results.json ``record`` a last line names the identity-selection policy and the
     test-feature options (see :func:`describe_model`)."""
     multi = len(results["trials"]) > 1
-    head = f"{'setting':<26}" + "".join(f"{k:>15}" for k in SUMMARY_KEYS) + f"{'chance R1/mAP':>17}"
-    lines = [head, "-" * len(head)]
+    rows = []
     for entry in results["settings"].values():
+        rows.append((entry["title"], entry["mean"], entry["std"], entry["chance"]))
+        if "reranked" in entry:
+            again = entry["reranked"]
+            rows.append((f"{entry['title']} re-ranked", again["mean"], again["std"], entry["chance"]))
+    width = max([26, *(len(title) + 2 for title, *_ in rows)])
+    head = f"{'setting':<{width}}" + "".join(f"{k:>15}" for k in SUMMARY_KEYS) + f"{'chance R1/mAP':>17}"
+    lines = [head, "-" * len(head)]
+    for title, mean, std, chance in rows:
         cells = []
         for k in SUMMARY_KEYS:
-            if k not in entry["mean"]:
+            if k not in mean:
                 cells.append(f"{'-':>15}")
             elif multi:
-                cells.append(f"{100 * entry['mean'][k]:>8.2f} ±{100 * entry['std'][k]:>5.2f}")
+                cells.append(f"{100 * mean[k]:>8.2f} ±{100 * std[k]:>5.2f}")
             else:
-                cells.append(f"{100 * entry['mean'][k]:>15.2f}")
-        chance = f"{100 * entry['chance']['R1']:.2f}/{100 * entry['chance']['mAP']:.2f}"
-        lines.append(f"{entry['title']:<26}" + "".join(cells) + f"{chance:>17}")
+                cells.append(f"{100 * mean[k]:>15.2f}")
+        level = f"{100 * chance['R1']:.2f}/{100 * chance['mAP']:.2f}"
+        lines.append(f"{title:<{width}}" + "".join(cells) + f"{level:>17}")
     trials = ", ".join(map(str, results["trials"]))
     lines.append(f"{results['dataset']}: percent, mean ± std over trials [{trials}]" if multi
                  else f"{results['dataset']}: percent, trial {trials}")
+    if "rerank" in results:
+        r = results["rerank"]
+        lines.append(f"re-ranked: k-reciprocal re-ranking k1={r['k1']} k2={r['k2']} lambda={r['lambda_value']} "
+                     f"on the Euclidean distance of the L2-normalised features; the gallery rule is "
+                     f"applied after re-ranking")
     if record is not None:
         lines.append(describe_model(record))
     return "\n".join(lines)

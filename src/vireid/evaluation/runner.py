@@ -3,9 +3,13 @@ CLI, the pipeline/demo and anything else share.
 
 Settings: SYSU-MM01 all/indoor x single/multi-shot (10 sampled-gallery trials, 0..9);
 RegDB visible->thermal and thermal->visible (one model per trial, so one trial 1..10 per
-run); LLCM IR->VIS and VIS->IR (10 sampled-gallery trials, 0..9). Distances are cosine
-distances on L2-normalised features; each query set's distances to the union of all its
-galleries are computed once and the columns of each trial's gallery taken from them.
+run); LLCM IR->VIS and VIS->IR (10 sampled-gallery trials, 0..9); a custom dataset's
+IR->VIS and/or VIS->IR over its index's gallery trials (:mod:`vireid.evaluation.custom`).
+Distances are cosine distances on L2-normalised features; each query set's distances to the
+union of all its galleries are computed once and the columns of each trial's gallery taken
+from them. With re-ranking, each trial's query and gallery are also re-ranked
+(:mod:`vireid.evaluation.rerank`) and scored under the same gallery rule: the rule's removal
+applies to the re-ranked distances, after re-ranking.
 """
 
 from __future__ import annotations
@@ -21,9 +25,11 @@ import numpy as np
 from vireid.datasets.registry import DATASETS
 from vireid.errors import VireidError
 from vireid.evaluation.chance import chance_level
+from vireid.evaluation.custom import custom_directions, custom_gallery, custom_query, custom_rule, custom_trials
 from vireid.evaluation.llcm import llcm_gallery, llcm_query
 from vireid.evaluation.metrics import EvalResult, evaluate
 from vireid.evaluation.regdb import regdb_gallery, regdb_query
+from vireid.evaluation.rerank import RerankOptions, rerank_features
 from vireid.evaluation.retrieval import cosine_distance
 from vireid.evaluation.sets import EvalSet
 from vireid.evaluation.store import FeatureTable
@@ -61,15 +67,24 @@ def dataset_settings(dataset: str, root: str | Path, regdb_trial: int | None = N
         return [Setting(d, title, "llcm", partial(llcm_query, root, d),
                         lambda t, d=d: llcm_gallery(root, d, t))
                 for d, title in (("ir2vis", "IR->VIS"), ("vis2ir", "VIS->IR"))]
+    if dataset == "custom":
+        rule = custom_rule(root)
+        return [Setting(d, title, rule, partial(custom_query, root, d),
+                        lambda t, d=d: custom_gallery(root, d, t))
+                for d, title in custom_directions(root)]
     raise VireidError(f"unknown dataset {dataset!r}; expected one of {', '.join(DATASETS)}")
 
 
-def trial_numbers(dataset: str, trials: int = 10, regdb_trial: int | None = None) -> list[int]:
-    """Gallery trials to run: 0..trials-1 (seeds) for SYSU/LLCM, the single model trial for RegDB."""
+def trial_numbers(dataset: str, trials: int = 10, regdb_trial: int | None = None,
+                  root: str | Path | None = None) -> list[int]:
+    """Gallery trials to run: 0..trials-1 (seeds) for SYSU/LLCM, the single model trial for
+    RegDB, the first ``trials`` of the index's gallery trials for a custom dataset."""
     if dataset == "regdb":
         return [int(regdb_trial)] if regdb_trial is not None else []
     if not 1 <= trials <= 10:
         raise VireidError(f"trials must be between 1 and 10, got {trials}")
+    if dataset == "custom":
+        return custom_trials(root)[:trials]
     return list(range(trials))
 
 
@@ -80,7 +95,7 @@ def plan(dataset: str, root: str | Path, trials: int = 10,
     for setting in dataset_settings(dataset, root, regdb_trial):
         query = setting.query()
         out.extend((setting, t, query, setting.gallery(t))
-                   for t in trial_numbers(dataset, trials, regdb_trial))
+                   for t in trial_numbers(dataset, trials, regdb_trial, root))
     return out
 
 
@@ -102,8 +117,12 @@ def _stats(values: list[dict[str, float]]) -> tuple[dict[str, float], dict[str, 
 
 def run_protocol(dataset: str, root: str | Path, features: FeatureSource, *, trials: int = 10,
                  regdb_trial: int | None = None, max_rank: int = 20,
-                 on_trial: TrialHook | None = None) -> dict[str, Any]:
+                 on_trial: TrialHook | None = None, rerank: RerankOptions | None = None) -> dict[str, Any]:
     """Evaluate every setting and trial; metrics are fractions (mean and population std over trials).
+
+    With ``rerank``, every trial is also scored on its k-reciprocal re-ranked distances
+    (same gallery rule, applied after re-ranking): ``per_trial[i]["reranked"]`` and the
+    setting's ``reranked`` mean / std / CMC, next to the plain numbers.
 
     ``features`` is a :class:`FeatureTable` (paths looked up, missing ones listed in the
     error) or a callable ``(paths, modalities) -> [N, D]`` called once for the union of all
@@ -137,13 +156,30 @@ def run_protocol(dataset: str, root: str | Path, features: FeatureSource, *, tri
         entry = settings.setdefault(setting.key, {"title": setting.title, "protocol": setting.protocol,
                                                   "query_modality": query.modality,
                                                   "num_query": len(query), "per_trial": []})
-        entry["per_trial"].append({"trial": trial, **result.summary(), "cmc": result.cmc.tolist(),
-                                   "num_gallery": len(gallery), "num_valid": result.num_valid,
-                                   "num_invalid": result.num_invalid, "chance": chance})
+        record = {"trial": trial, **result.summary(), "cmc": result.cmc.tolist(),
+                  "num_gallery": len(gallery), "num_valid": result.num_valid,
+                  "num_invalid": result.num_invalid, "chance": chance}
+        if rerank is not None:
+            reranked, route = rerank_features(table.lookup(query.paths, source),
+                                               table.lookup(gallery.paths, source), rerank)
+            again = evaluate(reranked, query.pids, gallery.pids, query.cams, gallery.cams,
+                             protocol=setting.protocol, max_rank=max_rank)
+            record["reranked"] = {**again.summary(), "cmc": again.cmc.tolist(), "route": route,
+                                  "num_valid": again.num_valid}
+        entry["per_trial"].append(record)
     for entry in settings.values():
         runs = entry["per_trial"]
         entry["mean"], entry["std"] = _stats(runs)
         entry["cmc_mean"] = np.mean([r["cmc"] for r in runs], axis=0).tolist()
         entry["chance"] = {k: float(np.mean([r["chance"][k] for r in runs])) for k in runs[0]["chance"]}
-    return {"dataset": dataset, "root": str(root), "units": "fraction", "max_rank": max_rank,
-            "trials": trial_numbers(dataset, trials, regdb_trial), "settings": settings}
+        if rerank is not None:
+            again = [r["reranked"] for r in runs]
+            mean, std = _stats(again)
+            entry["reranked"] = {"mean": mean, "std": std,
+                                 "cmc_mean": np.mean([r["cmc"] for r in again], axis=0).tolist()}
+    out = {"dataset": dataset, "root": str(root), "units": "fraction", "max_rank": max_rank,
+           "trials": trial_numbers(dataset, trials, regdb_trial, root), "settings": settings}
+    if rerank is not None:
+        out["rerank"] = {**rerank.to_dict(), "method": "k-reciprocal (Zhong et al., CVPR 2017)",
+                         "distance": "Euclidean distance of the L2-normalised features, sqrt(2 (1 - cos))"}
+    return out

@@ -30,7 +30,7 @@ from vireid.manifests.names import MODALITIES, MODALITY_INDEX, SPLITS  # noqa: F
 IMAGE_INDEX_SCHEMA = pa.schema(
     [
         pa.field("image_id", pa.string(), nullable=False),  # "<dataset>:<path>", stable
-        pa.field("dataset", pa.string(), nullable=False),  # sysu | regdb | llcm
+        pa.field("dataset", pa.string(), nullable=False),  # sysu | regdb | llcm | custom
         pa.field("path", pa.string(), nullable=False),  # POSIX path relative to the root
         pa.field("modality", pa.string(), nullable=False),  # visible | infrared
         pa.field("pid", pa.int32(), nullable=False),  # identity as in the dataset

@@ -17,11 +17,12 @@ Every command reads and writes one run folder (--run, default runs/<dataset>[-tr
 
 pipeline = typer.Typer(help=HELP, no_args_is_help=True)
 
-DATASET = typer.Option("sysu", "--dataset", help="sysu | regdb | llcm")
+DATASET = typer.Option("sysu", "--dataset", help="sysu | regdb | llcm | custom")
 ROOT = typer.Option(None, "--root", help="Dataset folder (see README: dataset layouts).")
 RUN = typer.Option(None, "--run", help="Run folder [default: runs/<dataset>[-trial<T>]].")
 TRIAL = typer.Option(None, "--trial", help="RegDB trial 1..10 (one model per trial).")
 FORCE = typer.Option(False, "--force", help="Re-run even if the inputs are unchanged.")
+RERANK = typer.Option(False, "--rerank", help="Also report k-reciprocal re-ranked results (k1=20, k2=6, lambda=0.3).")
 CAPTIONS = typer.Option("llava", "--captions",
                         help="llava (caption with --model), reference (synthetic data) or a manifest path.")
 VAL_IDS = typer.Option(None, "--val-ids", min=0,
@@ -113,7 +114,7 @@ def train_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial:
 def eval_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial: int = TRIAL,
              method: str = METHOD, trials: int = typer.Option(10, "--trials", min=1, max=10),
              device: str = typer.Option("cpu", "--device", help="cpu | cuda | cuda:N."),
-             force: bool = FORCE) -> None:
+             force: bool = FORCE, rerank: bool = RERANK) -> None:
     """Evaluate METHOD's checkpoint with the dataset's full protocol (never re-trains)."""
     from vireid.evaluation.report import format_table
     from vireid.pipeline.stages import eval_stage
@@ -121,7 +122,7 @@ def eval_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial: 
     layout, root = _context(dataset, root, run, trial)
     checkpoint = layout.model_checkpoint(method)
     record = eval_stage(layout, method, dataset, root, checkpoint, trial=trial, trials=trials,
-                        device=device, force=force, echo=typer.echo)
+                        device=device, force=force, echo=typer.echo, rerank=_rerank(rerank))
     typer.echo(format_table(record["results"], record))
     typer.echo(f"checkpoint: {record.get('checkpoint') or checkpoint}")
     typer.echo(f"results: {layout.results(method)}")
@@ -137,7 +138,7 @@ def all_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial: i
             limit: int = typer.Option(0, "--limit", min=0, help="Caption only the first N images."),
             device: str = typer.Option("cpu", "--device", help="Evaluation device: cpu | cuda | cuda:N."),
             overrides: list[str] = typer.Option(None, "--set", help="KEY=VALUE training config override (repeatable), as for `pipeline train`."),
-            force: bool = FORCE) -> None:
+            force: bool = FORCE, rerank: bool = RERANK) -> None:
     """captions, then train, then eval (each cached); takes the captioning options of `captions`
     and the --set overrides of `train`."""
     from vireid.evaluation.report import format_table
@@ -158,8 +159,16 @@ def all_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial: i
     checkpoint = train_stage(layout, method, dataset, root, trial=trial, captions=caption_path,
                              overrides=extra, force=force, echo=typer.echo)
     record = eval_stage(layout, method, dataset, root, checkpoint, trial=trial, device=device,
-                        force=force, echo=typer.echo, **recipe_eval_options(recipe or ""))
+                        force=force, echo=typer.echo, rerank=_rerank(rerank),
+                        **recipe_eval_options(recipe or ""))
     typer.echo(format_table(record["results"], record))
+
+
+def _rerank(rerank: bool):
+    """The default re-ranking options with --rerank, else None."""
+    from vireid.evaluation.rerank import RerankOptions
+
+    return RerankOptions() if rerank else None
 
 
 @pipeline.command("demo")

@@ -201,8 +201,9 @@ def swap_in(staging: Path, out: Path) -> None:
 def eval_stage(run: RunLayout, method: str, dataset: str, root: Path, checkpoint: Path, *,
                trial: int | None = None, trials: int = 10, feature: str = "concat", flip: bool | str = True,
                interpolation: str = "bicubic", batch_size: int = 64, workers: int = 0, device: str = "cpu",
-               force: bool = False, echo: Echo = print) -> dict[str, Any]:
-    """Evaluate ``checkpoint`` with the dataset's full protocol into ``<method>/results``."""
+               force: bool = False, echo: Echo = print, rerank=None) -> dict[str, Any]:
+    """Evaluate ``checkpoint`` with the dataset's full protocol into ``<method>/results``
+    (with ``rerank``, a :class:`~vireid.evaluation.rerank.RerankOptions`, re-ranked numbers too)."""
     from vireid.evaluation.checkpoint import checkpoint_features
     from vireid.evaluation.outputs import evaluate_table
     from vireid.evaluation.store import save_features
@@ -217,6 +218,12 @@ def eval_stage(run: RunLayout, method: str, dataset: str, root: Path, checkpoint
               "trial": trial, "feature": feature, "flip": flip, "vireid": __version__}
     if interpolation != "bicubic":  # keys of earlier cached evaluations stay valid
         inputs["interpolation"] = interpolation
+    if rerank is not None:
+        inputs["rerank"] = rerank.to_dict()
+    if dataset == "custom":  # query/gallery rows and the gallery rule live in the index files
+        from vireid.evaluation.custom import custom_protocol_files
+
+        inputs["protocol_files"] = custom_protocol_files(root)
 
     def evaluate() -> None:
         echo(f"[eval-{method}] evaluating {checkpoint}")
@@ -225,7 +232,8 @@ def eval_stage(run: RunLayout, method: str, dataset: str, root: Path, checkpoint
                                     batch_size=batch_size, num_workers=workers, device=device)
         features = save_features(out / "features.npz", table)
         evaluate_table(table, dataset, root, out, trials=trials, regdb_trial=trial,
-                       features_file=features, feature=feature, flip=flip, interpolation=interpolation)
+                       features_file=features, feature=feature, flip=flip, interpolation=interpolation,
+                       rerank=rerank)
 
     run_stage(f"eval-{method}", run.stamps, inputs, [run.results(method)], evaluate, force=force, echo=echo)
     return json.loads(run.results(method).read_text())

@@ -12,13 +12,15 @@ HELP = """Reproduce a table of the EEES paper (or compare every registered metho
 
 Each row is trained --seeds times (seeds 0..N-1; RegDB: one model per trial 1..--trials), evaluated with the dataset's full protocol, and written to OUT/table<N>.md, .json and .png: mean ± std over seeds next to the published numbers. Finished (row, seed) units are cached: a killed run started again resumes.
 
+--rerank also evaluates every model with k-reciprocal re-ranking (k1=20, k2=6, lambda=0.3) and prints each setting's re-ranked row next to the plain one.
+
 --scale tiny runs the tiny presets (CPU). --recipe authors (default) / paper / none: see docs/methods/eees.md.
 """
 
 
 def reproduce_command(
     table: str = typer.Option(..., "--table", help="3 | 4 | methods"),
-    dataset: str = typer.Option("sysu", "--dataset", help="sysu | regdb | llcm"),
+    dataset: str = typer.Option("sysu", "--dataset", help="sysu | regdb | llcm | custom"),
     root: Path = typer.Option(..., "--root", help="Dataset folder."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (models, tables)."),
     scale: str = typer.Option("full", "--scale", help="full (the paper's presets) | tiny (CPU presets)"),
@@ -31,12 +33,13 @@ def reproduce_command(
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda"),
     overrides: list[str] = typer.Option(None, "--set", help="KEY=VALUE override for every row."),
     force: bool = typer.Option(False, "--force", help="Retrain and re-evaluate every unit."),
+    rerank: bool = typer.Option(False, "--rerank", help="Also report k-reciprocal re-ranked results (k1=20, k2=6, lambda=0.3)."),
 ) -> None:
     from vireid.reproduce.runner import ReproduceConfig, reproduce
 
     cfg = ReproduceConfig(table=table, dataset=dataset, root=root, out=out, scale=scale, seeds=seeds,
                           recipe="" if recipe == "none" else recipe, selection=selection, captions=captions,
-                          trials=trials, device=device, overrides=tuple(overrides or ()), force=force)
+                          trials=trials, device=device, overrides=tuple(overrides or ()), force=force, rerank=rerank)
     reproduce(cfg, echo=typer.echo)
 
 

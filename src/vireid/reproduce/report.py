@@ -14,6 +14,13 @@ SETTING_TITLES = {"all_single": "all-search single-shot", "all_multi": "all-sear
                   "vis2ir": "visible->infrared", "ir2vis": "infrared->visible"}
 
 
+def setting_title(setting: str) -> str:
+    """A setting's printed name; a re-ranked twin is "<setting> re-ranked"."""
+    if setting.endswith("_reranked"):
+        return f"{setting_title(setting[:-len('_reranked')])} re-ranked"
+    return SETTING_TITLES.get(setting, setting)
+
+
 def _cell(stat: dict[str, float] | None, seeds: int) -> str:
     if not stat:
         return "-"
@@ -34,12 +41,18 @@ def format_markdown(info: dict[str, Any], rows: list[dict[str, Any]]) -> str:
              f"{seeds} seed(s); captions: {info['captions']}; test feature {info['test_options'].get('feature')}, "
              f"flip {info['test_options'].get('flip')}, resize {info['test_options'].get('interpolation')}.",
              f"Percent; mean ± sample std over seeds" + (" (each seed: mean over the protocol's trials)." if seeds else "."),
-             f"Published: {info['source']} (\"-\": none for this dataset)." ,
+             f"Published: {info['source']} (\"-\": none for this dataset).",
              "Chance: R1 / mAP of a random ranking of the same test sets (mean over trials); a row "
-             "near it learned nothing.", ""]
+             "near it learned nothing."]
+    if info.get("rerank"):
+        r = info["rerank"]
+        lines.append(f"Re-ranked rows: k-reciprocal re-ranking (Zhong et al., CVPR 2017) k1={r['k1']} "
+                     f"k2={r['k2']} lambda={r['lambda_value']}, the protocol's gallery rule applied after it.")
+    lines.append("")
     for setting in _settings(rows):
-        title = SETTING_TITLES.get(setting, setting)
-        chance = (info.get("chance") or {}).get(setting, {})
+        title = setting_title(setting)
+        # A random ranking is as good re-ranked as not: a re-ranked twin reads its base's floor.
+        chance = (info.get("chance") or {}).get(setting.removesuffix("_reranked"), {})
         floor = (f"{chance['R1']:.1f} / {chance['mAP']:.1f}" if {"R1", "mAP"} <= set(chance) else "-")
         head = ["row", *[f"{m} ({title})" for m in rows[0]["metrics"]], "chance R1 / mAP",
                 *[f"published {m}" for m in rows[0]["metrics"]]]
@@ -79,7 +92,7 @@ def plot_table(path: Path, info: dict[str, Any], rows: list[dict[str, Any]]) -> 
         ax.set_xticks(x)
         ax.set_xticklabels([r["row"] for r in rows], rotation=30, ha="right", fontsize=8)
         ax.set_ylabel(f"{metric} (%)")
-        ax.set_title(f"{metric}, {SETTING_TITLES.get(setting, setting)}", fontsize=9)
+        ax.set_title(f"{metric}, {setting_title(setting)}", fontsize=9)
         ax.grid(axis="y", alpha=0.3)
         ax.legend(fontsize=7)
     fig.suptitle(f"Table {info['table']} on {info['dataset']} ({info['scale']}, recipe {info['recipe']}, "

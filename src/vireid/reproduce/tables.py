@@ -76,7 +76,10 @@ PUBLISHED: dict[str, dict[str, dict[str, dict[str, dict[str, float]]]]] = {
 }
 
 # The settings a table shows (all are in table<N>.json).
-MAIN_SETTINGS = {"sysu": ("all_single",), "regdb": ("vis2ir", "ir2vis"), "llcm": ("ir2vis", "vis2ir")}
+MAIN_SETTINGS = {"sysu": ("all_single",), "regdb": ("vis2ir", "ir2vis"), "llcm": ("ir2vis", "vis2ir"),
+                 "custom": ("ir2vis", "vis2ir")}
+# Suffix of a setting's re-ranked twin in the reproduced tables (``all_single_reranked``).
+RERANKED = "_reranked"
 METRICS = ("R1", "mAP")
 
 TABLE3 = (("baseline", "Baseline (ID + WRT)"), ("ise", "ISE (learned prompts)"), ("ese", "ESE"),

@@ -10,7 +10,7 @@ import typer
 TRAIN_HELP = (
     "Train CLIP RN50 with a method preset on an image index (+ caption manifests).\n\n"
     "Inputs: --root DIR (the dataset folder; images are read from it) and either --index FILE "
-    "or --dataset sysu|regdb|llcm to build the index (RegDB: one model per --trial 1..10). "
+    "or --dataset sysu|regdb|llcm|custom to build the index (RegDB: one model per --trial 1..10). "
     "Caption presets (ese, ese-cvsc, ese-cmsp, eees, clip4vi-reid-captions and their tiny- "
     "forms; `vireid methods` lists what each needs) need --captions FILE (repeatable; later "
     "files win; '--captions reference' = <root>/reference_captions.parquet of a synthetic "
@@ -52,7 +52,7 @@ def train_command(
     config: Path | None = typer.Option(None, "--config", help="A TOML file applied over the preset."),
     root: Path | None = typer.Option(None, "--root", help="Dataset folder (image paths are relative to it)."),
     index: Path | None = typer.Option(None, "--index", help="Image-index manifest (Parquet); the run takes its dataset and trial from it."),
-    dataset: str | None = typer.Option(None, "--dataset", help="sysu | regdb | llcm: build the index from --root."),
+    dataset: str | None = typer.Option(None, "--dataset", help="sysu | regdb | llcm | custom: build the index from --root."),
     trial: int | None = typer.Option(None, "--trial", help="RegDB trial 1..10 (one model per trial)."),
     val_ids: int | None = typer.Option(None, "--val-ids", help="Training ids held out for validation (default ~5%)."),
     captions: list[str] | None = typer.Option(None, "--captions", help="Caption manifest(s); 'reference' for synthetic data."),

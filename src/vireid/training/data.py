@@ -31,7 +31,8 @@ class MissingCaptionsError(VireidError):
 
 @dataclass
 class DataConfig:
-    dataset: str = "sysu"  # sysu | regdb | llcm; with an index file, the index's own (a conflict is refused)
+    # sysu | regdb | llcm | custom; with an index file, the index's own (a conflict is refused)
+    dataset: str = "sysu"
     root: str = ""  # dataset folder; image paths in the index are relative to it
     index: str = ""  # image-index manifest; "" = build it from dataset + root
     trial: int = 0  # RegDB / LLCM trial (0 = none); RegDB trains one model per trial

@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from vireid.errors import ConfigError
 
-Layout = Literal["sysu", "regdb", "llcm"]
-LAYOUTS: tuple[str, ...] = ("sysu", "regdb", "llcm")
+Layout = Literal["sysu", "regdb", "llcm", "custom"]
+LAYOUTS: tuple[str, ...] = ("sysu", "regdb", "llcm", "custom")
 # Two training and two test identities; a layout may need more (see layout.minimum_ids).
 MIN_IDS = 4
 VERSIONS: tuple[int, ...] = (1, 2)

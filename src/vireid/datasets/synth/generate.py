@@ -87,7 +87,7 @@ def _previous_files(out: Path) -> set[str]:
 
 def generate(out: str | Path, layout: str = "sysu", config: SynthConfig | None = None,
              *, force: bool = False) -> Path:
-    """Write a synthetic benchmark in ``layout`` ("sysu", "regdb" or "llcm") under ``out``.
+    """Write a synthetic benchmark in ``layout`` ("sysu", "regdb", "llcm" or "custom") under ``out``.
 
     The benchmark is generated in a temporary sibling folder and swapped in only once
     complete: ``force`` replaces every file the earlier benchmark wrote (no old images stay
@@ -158,6 +158,10 @@ def _write_splits(out: Path, layout: str, config: SynthConfig) -> list[layouts.I
     if layout == "regdb":
         specs = layouts.regdb_images(config)
         layouts.write_regdb_trials(out, config, specs)
+        return specs
+    if layout == "custom":
+        specs = layouts.custom_images(config)
+        layouts.write_custom_index(out, config, specs)
         return specs
     specs = layouts.llcm_images(config)
     layouts.write_llcm_splits(out, config, specs)

@@ -4,7 +4,8 @@ The files mimic the real datasets closely enough that the real readers index the
 SYSU-MM01 (``cam1..cam6/<pid:04d>/<img:04d>.jpg`` + ``exp/*_id.txt``), RegDB
 (``Visible/<pid>/``, ``Thermal/<pid>/`` + ``idx/{train,test}_{visible,thermal}_{t}.txt``) and
 LLCM (``{train,test}_{vis,nir}/cam<N>/<pid:04d>/`` + ``idx/train_{vis,nir}.txt``,
-``idx/test_id.txt``).
+``idx/test_id.txt``) and the generic custom layout (``images/cam<N>/<pid:04d>/`` +
+``index.csv``).
 """
 
 from __future__ import annotations
@@ -69,6 +70,27 @@ def _num_test(config: SynthConfig) -> int:
 # SYSU-MM01's val_id.txt is a quarter of the training identities: it needs four of them to
 # hold one (an empty id file is a layout error in `data check`).
 SYSU_MIN_TRAINING_IDS = 4
+
+
+# The custom layout's six cameras as SYSU's (3 and 6 infrared); a test identity's images from
+# cameras 3, 4 and 5 are queries, from cameras 1, 2 and 6 gallery: both directions, no query
+# sharing a camera with its gallery.
+CUSTOM_QUERY_CAMERAS = (3, 4, 5)
+
+
+def custom_images(config: SynthConfig) -> list[ImageSpec]:
+    return [replace(spec, relpath=f"images/{spec.relpath}") for spec in sysu_images(config)]
+
+
+def write_custom_index(out: Path, config: SynthConfig, images: list[ImageSpec]) -> None:
+    """index.csv: path, pid, camera, modality, split (train, or query / gallery by camera)."""
+    test = set(_shuffled_pids(config, 2025)[:_num_test(config)])
+    lines = ["path,pid,camera,modality,split"]
+    for spec in images:
+        split = ("query" if spec.camera in CUSTOM_QUERY_CAMERAS else "gallery") if spec.pid in test else "train"
+        modality = "infrared" if spec.infrared else "visible"
+        lines.append(f"{spec.relpath},{spec.pid},{spec.camera},{modality},{split}")
+    _write_text(out / "index.csv", "\n".join(lines) + "\n")
 
 
 def minimum_ids(layout: str, config: SynthConfig) -> int:
