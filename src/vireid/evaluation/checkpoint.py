@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from vireid.evaluation.features import extract_features, flip_mode
-from vireid.evaluation.metrics import EvaluationError
+from vireid.evaluation.errors import EvaluationError
 from vireid.evaluation.runner import plan, required_images, run_protocol
 from vireid.evaluation.store import FeatureTable
 from vireid.device import resolve_device

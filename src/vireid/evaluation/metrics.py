@@ -31,14 +31,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vireid.errors import VireidError
+from vireid.evaluation.errors import EvaluationError
+from vireid.evaluation.ranking import per_query
 
 PROTOCOLS = ("sysu", "regdb", "llcm")
 DEDUP_PROTOCOLS = ("sysu", "llcm")     # CMC on the identity-de-duplicated ranking
-
-
-class EvaluationError(VireidError):
-    """Evaluation inputs are inconsistent (shapes, protocol name, no valid query)."""
 
 
 @dataclass(frozen=True)
@@ -146,9 +143,6 @@ def evaluate(distmat, q_pids, g_pids, q_cams, g_cams, protocol: str = "sysu",
     ranker (:func:`vireid.evaluation.ranking.per_query`). ``max_rank`` may exceed the
     gallery size: the CMC then simply stays at its last value.
     """
-    # Imported here: ranking imports EvaluationError from this module.
-    from vireid.evaluation.ranking import per_query
-
     distmat, q_pids, g_pids, q_cams, g_cams = _check(
         distmat, q_pids, g_pids, q_cams, g_cams, protocol, max_rank)
     first_rank, ap, inp = per_query(distmat, q_pids, g_pids, q_cams, g_cams, protocol)

@@ -26,12 +26,14 @@ from torch import nn
 
 from vireid.errors import VireidError
 from vireid.losses import id_loss, wrt_loss
+from vireid.manifests.schema import MODALITY_INDEX
 from vireid.methods.base import LossResult, Objective, TrainBatch
 from vireid.methods.mun.config import MUNConfig
 from vireid.methods.mun.generator import AuxiliaryGenerator
 from vireid.methods.mun.losses import identity_alignment_loss, modality_alignment_loss
 
-VISIBLE, INFRARED, AUXILIARY = 0, 1, 2
+VISIBLE, INFRARED = MODALITY_INDEX["visible"], MODALITY_INDEX["infrared"]
+AUXILIARY = len(MODALITY_INDEX)  # the generated modality's code: the one after the real ones
 
 
 class MUNObjective(Objective):
