@@ -18,10 +18,10 @@ def test_table_specs_name_the_paper_rows():
     assert [r.overrides for r in t4.rows] == [("eees.m=0",), ("eees.m=1",), ("eees.m=2",), ("eees.m=3",)]
     methods = table_spec("methods")
     assert "eees" in [r.name for r in methods.rows]  # every registered method joins
-    assert published("sysu", "3", t3.rows[-1])["all_single"] == {"R1": 78.2, "mAP": 75.7}
+    assert published("sysu", t3.rows[-1])["all_single"] == {"R1": 78.2, "mAP": 75.7}
     eees = next(r for r in methods.rows if r.name == "eees")
-    assert published("regdb", "methods", eees)["vis2ir"]["R1"] == 93.8
-    assert published("regdb", "3", t3.rows[0]) == {}
+    assert published("regdb", eees)["vis2ir"]["R1"] == 93.8
+    assert published("regdb", t3.rows[0]) == {}
     with pytest.raises(ConfigError):
         table_spec("5")
 

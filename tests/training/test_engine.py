@@ -121,7 +121,7 @@ def test_resuming_a_layout_1_checkpoint_is_refused_with_the_version(tiny_config,
 def test_a_cached_stage_is_reused_and_the_run_continues_identically(tiny_config, tmp_path, monkeypatch):
     import shutil
 
-    from vireid.methods.eees.prompts import PromptStage
+    from vireid.methods.eees.prompts import ISEStage
 
     first = train(tiny_config("tiny-ise", "eees.prompt.epochs=1", batches=1), tmp_path / "run")
     stages = tmp_path / "run" / "stages"
@@ -131,7 +131,7 @@ def test_a_cached_stage_is_reused_and_the_run_continues_identically(tiny_config,
     def must_not_run(self, context, previous):
         raise AssertionError("the cached stage output should have been reused")
 
-    monkeypatch.setattr(PromptStage, "run", must_not_run)
+    monkeypatch.setattr(ISEStage, "run", must_not_run)
     again = train(tiny_config("tiny-ise", "eees.prompt.epochs=1", batches=1), tmp_path / "again")
     assert [r["loss/total"] for r in first.history] == [r["loss/total"] for r in again.history]
     monkeypatch.undo()

@@ -30,7 +30,8 @@ VAL_IDS = typer.Option(None, "--val-ids", min=0,
 RECIPE = typer.Option(None, "--recipe",
                       help="paper | authors: merge configs/recipe-<name>.toml under the method preset "
                            "(docs/methods/eees.md). Give the same value to every stage.")
-METHOD = typer.Option("eees", "--method", help="Training preset: baseline, ise, ese, ese-cvsc, ese-cmsp, eees, tiny-*.")
+METHOD = typer.Option("eees", "--method",
+                      help="Training preset: [tiny-]<variant>[-<dataset>] (variants: `vireid methods`).")
 
 
 def _context(dataset: str, root: Path | None, run: Path | None, trial: int | None):
@@ -170,12 +171,16 @@ def demo_cmd(out: Path = typer.Option(Path("runs/demo"), "--out", help="Demo run
              epochs: int = typer.Option(0, "--epochs", help="0 = the tiny presets' schedule."),
              trials: int = typer.Option(10, "--trials", min=1, max=10),
              llava_images: int = typer.Option(16, "--llava-images", help="Captioning plumbing slice (0 = skip)."),
+             methods: list[str] = typer.Option(None, "--method",
+                                               help="A variant to train at tiny scale (repeatable) "
+                                                    "[default: eees and baseline]."),
              force: bool = FORCE) -> None:
-    """The whole pipeline on a synthetic benchmark on a CPU: tiny eees vs tiny baseline."""
+    """The whole pipeline on a synthetic benchmark on a CPU: tiny variants side by side."""
     from vireid.pipeline.demo import DemoConfig, run_demo
 
+    chosen = {"methods": tuple(methods)} if methods else {}
     run_demo(out, DemoConfig(ids=ids, images_per_camera=images_per_camera, val_ids=val_ids, epochs=epochs,
-                             trials=trials, llava_images=llava_images), force=force, echo=typer.echo)
+                             trials=trials, llava_images=llava_images, **chosen), force=force, echo=typer.echo)
 
 
 def register(app: typer.Typer) -> None:

@@ -26,7 +26,8 @@ from vireid import __version__
 from vireid.device import resolve_device
 from vireid.errors import ConfigError, VireidError
 from vireid.pipeline.layout import RunLayout
-from vireid.reproduce.tables import MAIN_SETTINGS, METRICS, Row, TableSpec, published, table_spec
+from vireid.methods import PaperTable, TableRow
+from vireid.reproduce.tables import MAIN_SETTINGS, METRICS, published, table_spec
 
 SCALES = ("full", "tiny")
 
@@ -103,13 +104,13 @@ class Reproducer:
     def __init__(self, cfg: ReproduceConfig, echo=print):
         cfg.validate()
         self.cfg = cfg
-        self.spec: TableSpec = table_spec(cfg.table)
+        self.spec: PaperTable = table_spec(cfg.table)
         self.echo = echo
         self.out = Path(cfg.out)
         self.caption_source = _caption_source(cfg)
 
     # -- configuration of one row --------------------------------------------------------------
-    def row_overrides(self, row: Row, seed: int) -> list[str]:
+    def row_overrides(self, row: TableRow, seed: int) -> list[str]:
         cfg = self.cfg
         extra = [*row.overrides, f"run.seed={seed}", f"run.device={cfg.device}", "run.progress=false"]
         if cfg.recipe:
@@ -118,12 +119,12 @@ class Reproducer:
             extra.append(f"run.selection={cfg.selection}")
         return extra + list(cfg.overrides)
 
-    def selection(self, row: Row) -> str:
+    def selection(self, row: TableRow) -> str:
         from vireid.training.config import resolve_config
 
         return resolve_config(row.preset(self.cfg.scale), overrides=self.row_overrides(row, 0)).run.selection
 
-    def needs_captions(self, row: Row) -> bool:
+    def needs_captions(self, row: TableRow) -> bool:
         from vireid.training.config import resolve_config
 
         return bool(resolve_config(row.preset(self.cfg.scale), overrides=self.row_overrides(row, 0)).needs.captions)
@@ -153,10 +154,10 @@ class Reproducer:
         return layout, caption_path
 
     # -- one unit ----------------------------------------------------------------------------------
-    def unit_name(self, row: Row, seed: int, trial: int | None) -> str:
+    def unit_name(self, row: TableRow, seed: int, trial: int | None) -> str:
         return f"{row.name}-seed{seed}" + (f"-trial{trial}" if trial else "")
 
-    def run_unit(self, row: Row, seed: int, trial: int | None) -> dict[str, Any]:
+    def run_unit(self, row: TableRow, seed: int, trial: int | None) -> dict[str, Any]:
         from vireid.pipeline.stages import eval_stage, refit_stage, train_stage
         from vireid.training.config import recipe_eval_options
 
@@ -215,7 +216,7 @@ class Reproducer:
                     units.append(unit)
         summary = summarise(self.spec, cfg.dataset, units)
         wall = time.perf_counter() - start
-        info = {"table": self.spec.table, "title": self.spec.title, "source": self.spec.source,
+        info = {"table": self.spec.key, "title": self.spec.title, "source": self.spec.source,
                 "dataset": cfg.dataset, "root": str(cfg.root), "scale": cfg.scale, "seeds": cfg.seeds,
                 "recipe": cfg.recipe or "none", "selection": sorted({u["selection"] for u in units}),
                 "captions": self.caption_source, "trials": cfg.trials, "overrides": list(cfg.overrides),
@@ -242,7 +243,7 @@ def chance_levels(units: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     return out
 
 
-def summarise(spec: TableSpec, dataset: str, units: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def summarise(spec: PaperTable, dataset: str, units: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per row and setting: mean and sample std over seeds (percent) of each metric; a seed's
     value is the mean over its trained trials (RegDB) of the protocol's mean over gallery trials."""
     rows = []
@@ -264,7 +265,7 @@ def summarise(spec: TableSpec, dataset: str, units: list[dict[str, Any]]) -> lis
                 stats[setting][metric] = {"mean": mean, "std": std, "per_seed": per_seed}
         rows.append({"row": row.name, "label": row.label or row.name, "method": row.method,
                      "overrides": list(row.overrides), "seeds": seeds, "stats": stats,
-                     "published": published(dataset, spec.table, row),
+                     "published": published(dataset, row),
                      "main_settings": list(MAIN_SETTINGS.get(dataset, ())), "metrics": list(METRICS)})
     return rows
 

@@ -108,7 +108,7 @@ class _Frozen:
             p.requires_grad_(flag)
 
 
-class PromptStage(Stage):
+class ModalityPromptStage(Stage):
     """Stage 1: one prompt learner per modality ("A photo of a X X X X person.", n_ctx per identity).
 
     Output: ``ctx_visible``/``ctx_infrared`` [C, n_ctx, width], ``text_visible``/``text_infrared``

@@ -14,15 +14,15 @@ from typing import Any
 import torch
 
 from vireid.methods.base import Stage, StageContext
-from vireid.methods.eees.config import PromptStageConfig
+from vireid.methods.eees.config import ISEStageConfig
 from vireid.methods.prompt_fitting import fit_prompts
 from vireid.models.prompt_learner import PromptLearner
 
 
-class PromptStage(Stage):
+class ISEStage(Stage):
     name = "prompts"
 
-    def __init__(self, cfg: PromptStageConfig, temperature: float):
+    def __init__(self, cfg: ISEStageConfig, temperature: float):
         self.cfg = cfg
         self.temperature = temperature
 

@@ -26,8 +26,8 @@ from tqdm.auto import tqdm
 
 from vireid.errors import VireidError
 from vireid.methods.base import Stage, StageContext
-from vireid.methods.clip4vi.config import TSGStageConfig
-from vireid.methods.clip4vi.losses import identity_prototypes
+from vireid.methods.clip4vi_reid.config import TSGStageConfig
+from vireid.methods.clip4vi_reid.losses import identity_prototypes
 from vireid.methods.prompt_fitting import fit_prompts
 from vireid.models.prompt_learner import PromptLearner
 from vireid.tokenizer import tokenize
