@@ -105,19 +105,17 @@ class TrainBatch:
     epoch: int
     step: int
     extra_visible: tuple[torch.Tensor, ...] = ()
-    # Diagnostics asked for this step (run.grad_norm_every): the objective then fills
-    # LossResult.weighted and LossResult.probe so the trainer can measure per-term gradient norms.
-    diagnose: bool = False
 
 
 @dataclass
 class LossResult:
     """``total`` to back-propagate; ``terms`` holds each unweighted term (detached) for logging.
 
-    Diagnostics (filled when ``TrainBatch.diagnose`` is set, else left empty): ``weighted``
-    maps every term to its weighted value with the graph attached (their sum is ``total``)
-    and ``probe`` is the feature the per-term gradient norms are measured against (the
-    projected image feature of the batch rows); see :func:`term_grad_norms`.
+    Diagnostics, part of the contract for every method: ``weighted`` maps every term to its
+    weighted value with the graph attached (their sum is ``total``) and ``probe`` is the
+    feature the per-term gradient norms are measured against (the projected image feature of
+    the batch rows). The trainer calls :meth:`grad_norms` every ``run.grad_norm_every``-th
+    step (``grad/<term>`` in the logs); measuring never changes the parameters' gradients.
     """
 
     total: torch.Tensor
@@ -126,7 +124,7 @@ class LossResult:
     probe: torch.Tensor | None = None
 
     def grad_norms(self) -> dict[str, float]:
-        """Per weighted term, the mean row norm of its gradient w.r.t. ``probe`` ({} without diagnostics)."""
+        """Per weighted term, the mean row norm of its gradient w.r.t. ``probe`` ({} without a probe)."""
         if self.probe is None or not self.weighted or not torch.is_grad_enabled():
             return {}
         return term_grad_norms(self.weighted, self.probe)

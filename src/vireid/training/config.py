@@ -84,8 +84,8 @@ class RunConfig:
     # (the pipeline / reproduce layer runs the two trainings; a single run behaves as "val").
     selection: Literal["last", "val", "refit"] = "val"
     # Per-term gradient norm w.r.t. the projected image feature (grad/<term> in the logs),
-    # measured every N-th step of an epoch (step 0 always); 0 = never. Objectives that
-    # support it (EEES) honour it; it does not change the training numbers.
+    # measured every N-th step of an epoch (step 0 always); 0 = never. Every method reports
+    # them (LossResult.weighted / probe); measuring does not change the training numbers.
     grad_norm_every: int = 50
 
     def validate(self) -> None:

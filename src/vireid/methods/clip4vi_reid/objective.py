@@ -95,27 +95,30 @@ def clip4vi_reid_loss(cfg: CLIP4VIReIDConfig, outputs, labels: torch.Tensor, cla
     """
     w = cfg.weights
     terms: dict[str, torch.Tensor] = {}
+    weighted: dict[str, torch.Tensor] = {}
+
+    def add(name: str, weight: float, value: torch.Tensor) -> torch.Tensor:
+        terms[name] = value
+        weighted[name] = weight * value
+        return weighted[name]
+
     heads = [outputs["logits"]] + ([outputs["proj_logits"]] if "proj_logits" in outputs else [])
     terms["id"] = sum(id_loss(h, labels, cfg.label_smoothing) for h in heads)
-    total = terms["id"]
+    total = weighted["id"] = terms["id"]
     if cfg.use_wrt:
-        terms["wrt"] = wrt_loss(outputs["pooled"], labels) + wrt_loss(outputs["proj"], labels)
-        total = total + w.wrt * terms["wrt"]
+        total = total + add("wrt", w.wrt, wrt_loss(outputs["pooled"], labels) + wrt_loss(outputs["proj"], labels))
     proj, modality = outputs["proj"], outputs["modality"]
     targets = class_text.detach()
     vis, ir = modality == VISIBLE, modality == INFRARED
     if vis.any():
-        terms["tsg"] = text_bridge_loss(proj[vis], targets, labels[vis], cfg.temperature)
-        total = total + w.tsg * terms["tsg"]
+        total = total + add("tsg", w.tsg, text_bridge_loss(proj[vis], targets, labels[vis], cfg.temperature))
     if cfg.use_ife and ir.any():
-        terms["ife"] = text_bridge_loss(proj[ir], targets, labels[ir], cfg.temperature)
-        total = total + w.ife * terms["ife"]
+        total = total + add("ife", w.ife, text_bridge_loss(proj[ir], targets, labels[ir], cfg.temperature))
     if cfg.use_hsa:
         if text is None or text_ids is None:
             raise VireidError("clip4vi-reid: HSA needs the batch identities' trainable texts")
-        terms["hsa"] = hsa_text_loss(proj.detach(), modality, labels, text, text_ids, cfg.temperature,
-                                     cfg.balance)
-        total = total + w.hsa * terms["hsa"]
+        total = total + add("hsa", w.hsa, hsa_text_loss(proj.detach(), modality, labels, text, text_ids,
+                                                        cfg.temperature, cfg.balance))
     terms = {k: v.detach() for k, v in terms.items()}
     terms["total"] = total.detach()
-    return LossResult(total=total, terms=terms)
+    return LossResult(total=total, terms=terms, weighted=weighted, probe=proj)

@@ -86,17 +86,21 @@ def mun_loss(cfg: MUNConfig, outputs: dict[str, torch.Tensor], labels: torch.Ten
     terms: dict[str, torch.Tensor] = {}
     features = (outputs["pooled"], outputs["proj"])
     modality = outputs["modality"]
+    weighted: dict[str, torch.Tensor] = {}
     terms["id"] = sum(id_loss(h, labels, cfg.label_smoothing) for h in (outputs["logits"], outputs["proj_logits"]))
-    total = terms["id"]
+    total = weighted["id"] = terms["id"]
     if cfg.use_wrt:
         terms["wrt"] = sum(wrt_loss(f, labels) for f in features)
-        total = total + w.wrt * terms["wrt"]
+        weighted["wrt"] = w.wrt * terms["wrt"]
+        total = total + weighted["wrt"]
     if cfg.use_ial:
         terms["ial"] = sum(identity_alignment_loss(f, labels, modality) for f in features)
-        total = total + w.ial * terms["ial"]
+        weighted["ial"] = w.ial * terms["ial"]
+        total = total + weighted["ial"]
     if cfg.use_mal:
         terms["mal"] = sum(modality_alignment_loss(f, modality, VISIBLE, INFRARED) for f in features)
-        total = total + w.mal * terms["mal"]
+        weighted["mal"] = w.mal * terms["mal"]
+        total = total + weighted["mal"]
     terms = {k: v.detach() for k, v in terms.items()}
     terms["total"] = total.detach()
-    return LossResult(total=total, terms=terms)
+    return LossResult(total=total, terms=terms, weighted=weighted, probe=outputs["proj"])
