@@ -11,19 +11,10 @@ from vireid.models.store import load_model
 from vireid.methods.eees import EEESObjective
 from vireid.training.train_log import read_jsonl
 
-PRESETS = ["tiny-baseline", "tiny-ise", "tiny-ese", "tiny-ese-cvsc", "tiny-ese-cmsp", "tiny-eees"]
-EXPECTED_TERMS = {
-    "tiny-baseline": {"id", "wrt", "total"},
-    "tiny-ise": {"id", "wrt", "ise", "total"},
-    "tiny-ese": {"id", "wrt", "con_o", "total"},
-    "tiny-ese-cvsc": {"id", "wrt", "con_o", "con_m", "kd", "total"},
-    "tiny-ese-cmsp": {"id", "wrt", "con_o", "cmsp", "total"},
-    "tiny-eees": {"id", "wrt", "con_o", "con_m", "kd", "cmsp", "total"},
-}
-
-
-@pytest.mark.parametrize("preset", PRESETS)
-def test_each_preset_trains_and_writes_checkpoints_and_logs(preset, tiny_config, tmp_path):
+def test_a_run_writes_checkpoints_logs_stage_logs_and_its_config(tiny_config, tmp_path):
+    # What the trainer writes does not depend on the method (every variant's step, state and
+    # resume: tests/methods/test_contract.py); a variant with a preparatory stage shows it all.
+    preset = "tiny-ise"
     cfg = tiny_config(preset, "eees.prompt.epochs=1")
     result = train(cfg, tmp_path / "run")
     run = tmp_path / "run"
@@ -33,11 +24,10 @@ def test_each_preset_trains_and_writes_checkpoints_and_logs(preset, tiny_config,
     assert list((run / "logs" / "tb").glob("events.out.tfevents.*"))
     (record,) = read_jsonl(run / "logs" / "train.jsonl")
     terms = {k.removeprefix("loss/") for k in record if k.startswith("loss/")}
-    assert terms == EXPECTED_TERMS[preset]
+    assert terms == {"id", "wrt", "ise", "total"}
     assert record["steps"] == 2 and record["images_per_s"] > 0 and 0 <= record["data_share"] <= 1
     assert "val/mAP" in record  # validated on split=val (held-out training ids)
-    if preset == "tiny-ise":  # the prompt-learning stage ran first
-        assert read_jsonl(run / "logs" / "stage_prompts.jsonl")[0]["loss/prompt"] > 0
+    assert read_jsonl(run / "logs" / "stage_prompts.jsonl")[0]["loss/prompt"] > 0  # the stage ran first
     state = load_checkpoint(result.last)
     assert state["epoch"] == 1 and state["train_config"]["method"] == cfg.method
     assert {"optimizer", "scheduler", "sampler", "rng", "fingerprints"} <= set(state)
