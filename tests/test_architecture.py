@@ -14,7 +14,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "vireid"
 FOUNDATION = {"__init__", "errors", "config", "atomic", "fingerprint", "tokenizer", "progress", "rng", "lazy",
-              "shards", "device", "owned"}
+              "shards", "device", "owned", "schedules"}
 ALLOWED: dict[str, set[str]] = {
     "foundation": {"foundation"},
     "manifests": {"foundation", "manifests"},

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from vireid.errors import ConfigError
-from vireid.losses import contrastive_loss, kd_loss, prompt_ce_loss
+from vireid.methods.eees.losses import contrastive_loss, kd_loss, prompt_ce_loss
 from vireid.methods.eees import EEESConfig
 from vireid.methods import term_grad_norms
 from vireid.methods.eees.objective import eees_loss
@@ -197,6 +197,6 @@ def test_grad_norms_match_autograd_and_leave_parameter_grads_alone():
 
 
 def _cmsp_weighted(out, labels, text):  # 0.01 * Eq. 12 on the normalised features
-    from vireid.losses import cmsp_loss
+    from vireid.methods.eees.losses import cmsp_loss
     f, t = F.normalize(out["proj"], dim=1), F.normalize(text, dim=1)
     return 0.01 * cmsp_loss(f[:6], f[6:], t[:6], t[6:])

@@ -19,7 +19,7 @@ from vireid.errors import ConfigError, VireidError
 from vireid.methods.base import Method, Objective, Published, Stage, Variant
 from vireid.methods.csdn.config import CSDNConfig, FusionConfig, HSEWeights, PromptConfig
 from vireid.methods.csdn.fusion import SemanticFusion
-from vireid.methods.csdn.losses import msel_loss, supcon_loss
+from vireid.methods.csdn.losses import msel_loss, stage_pair_loss
 from vireid.methods.csdn.objective import CSDNObjective, csdn_loss
 from vireid.methods.csdn.stages import FUSION, PROMPTS, FusionStage, ModalityPromptStage, fuse_all, stage_lr
 from vireid.methods.registry import register_method
@@ -67,5 +67,5 @@ class CSDN(Method):
 
 __all__ = [
     "CSDN", "CSDNConfig", "CSDNObjective", "FusionConfig", "FusionStage", "HSEWeights", "PromptConfig",
-    "ModalityPromptStage", "SemanticFusion", "csdn_loss", "fuse_all", "msel_loss", "stage_lr", "supcon_loss",
+    "ModalityPromptStage", "SemanticFusion", "csdn_loss", "fuse_all", "msel_loss", "stage_lr", "stage_pair_loss",
 ]

@@ -28,7 +28,8 @@ from torch import nn
 
 from vireid.errors import VireidError
 from vireid.manifests.schema import MODALITY_INDEX
-from vireid.losses import cmsp_loss, contrastive_loss, cvsc_fuse, cvsc_partners, id_loss, kd_loss, prompt_ce_loss, wrt_loss
+from vireid.losses import id_loss, wrt_loss
+from vireid.methods.eees.losses import cmsp_loss, contrastive_loss, cvsc_fuse, cvsc_partners, kd_loss, prompt_ce_loss
 from vireid.methods.base import LossResult, Objective, TrainBatch
 from vireid.methods.eees.config import EEESConfig
 
