@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from vireid.errors import VireidError
+from vireid.manifests import MODALITIES
 
 HELP = """Run pipeline stages with caching: a stage whose inputs are unchanged is skipped.
 
@@ -45,30 +46,33 @@ def _context(dataset: str, root: Path | None, run: Path | None, trial: int | Non
 
 
 def _train_overrides(method: str, recipe: str | None, overrides: list[str] | None,
-                     val_ids: int | None) -> tuple[list[str], int | None]:
-    """The train overrides (+ ``recipe=``) and the index's held-out id count for the policy:
-    ``run.selection = last`` trains on every training id, so its index holds none out."""
-    from vireid.training.config import resolve_config
+                     val_ids: int | None, layout, dataset: str, root: Path, trial: int | None):
+    """The run's TrainConfig (preset + overrides + ``recipe=``, resolved once) and the index's
+    held-out id count for its policy: ``run.selection = last`` trains on every training id, so
+    its index holds none out."""
+    from vireid.pipeline.stages import train_config
 
     extra = list(overrides or []) + ([f"recipe={recipe}"] if recipe else [])
-    selection = resolve_config(method, overrides=extra).run.selection
+    cfg = train_config(layout, method, dataset, root, trial=trial, overrides=extra)
+    selection = cfg.run.selection
     if selection == "refit":
         raise VireidError("run.selection=refit trains twice (held-out ids, then all ids): use "
                           "`vireid reproduce --selection refit`, or train with selection val or last")
     if selection == "last" and val_ids is None:
         val_ids = 0
-    return extra, val_ids
+    return cfg, val_ids
 
 
-def _captions(layout, dataset, root, trial, val_ids, captions, model, quantization, batch_size, limit, force):
+def _captions(layout, dataset, root, trial, val_ids, captions, model, quantization, batch_size, limit, force,
+              modalities=MODALITIES):
     from vireid.pipeline.stages import captions_stage, index_stage
 
     index_stage(layout, dataset, root, trial=trial, val_ids=val_ids, force=force, echo=typer.echo)
     options = {"quantization": quantization, "batch_size": batch_size}
     if limit:
         options["limit"] = limit
-    return captions_stage(layout, root, captions, model=model, options=options, force=force,
-                          echo=typer.echo)
+    return captions_stage(layout, root, captions, model=model, options=options, modalities=modalities,
+                          force=force, echo=typer.echo)
 
 
 def _existing_captions(layout, captions: str) -> Path | None:
@@ -102,11 +106,10 @@ def train_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial:
     from vireid.pipeline.stages import index_stage, train_stage
 
     layout, root = _context(dataset, root, run, trial)
-    extra, val_ids = _train_overrides(method, recipe, overrides, val_ids)
+    cfg, val_ids = _train_overrides(method, recipe, overrides, val_ids, layout, dataset, root, trial)
     index_stage(layout, dataset, root, trial=trial, val_ids=val_ids, echo=typer.echo)
-    checkpoint = train_stage(layout, method, dataset, root, trial=trial,
-                             captions=_existing_captions(layout, captions),
-                             overrides=extra, force=force, echo=typer.echo)
+    checkpoint = train_stage(layout, cfg, name=method, captions=_existing_captions(layout, captions),
+                             force=force, echo=typer.echo)
     typer.echo(f"checkpoint: {checkpoint}")
 
 
@@ -143,21 +146,20 @@ def all_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial: i
     and the --set overrides of `train`."""
     from vireid.evaluation.report import format_table
     from vireid.pipeline.stages import eval_stage, train_stage
-    from vireid.training.config import recipe_eval_options, resolve_config
+    from vireid.training.config import recipe_eval_options
 
     layout, root = _context(dataset, root, run, trial)
-    extra, val_ids = _train_overrides(method, recipe, overrides, val_ids)
-    needs_captions = bool(resolve_config(method, overrides=extra).needs.captions)
-    if needs_captions:
+    cfg, val_ids = _train_overrides(method, recipe, overrides, val_ids, layout, dataset, root, trial)
+    needed = cfg.needs.captions  # the modalities this method trains on captions of
+    if needed:
         caption_path = _captions(layout, dataset, root, trial, val_ids, captions, model, quantization,
-                                 batch_size, limit, force)
+                                 batch_size, limit, force, modalities=needed)
     else:
         from vireid.pipeline.stages import index_stage
 
         index_stage(layout, dataset, root, trial=trial, val_ids=val_ids, force=force, echo=typer.echo)
         caption_path = None
-    checkpoint = train_stage(layout, method, dataset, root, trial=trial, captions=caption_path,
-                             overrides=extra, force=force, echo=typer.echo)
+    checkpoint = train_stage(layout, cfg, name=method, captions=caption_path, force=force, echo=typer.echo)
     record = eval_stage(layout, method, dataset, root, checkpoint, trial=trial, device=device,
                         force=force, echo=typer.echo, **recipe_eval_options(recipe or ""))
     typer.echo(format_table(record["results"], record))

@@ -23,7 +23,7 @@ from vireid.config import from_dict
 from vireid.fingerprint import hash_file, provenance
 from vireid.pipeline.cache import run_stage
 from vireid.pipeline.layout import RunLayout
-from vireid.pipeline.stages import Echo, REFERENCE, captions_stage, eval_stage, index_stage, train_stage
+from vireid.pipeline.stages import Echo, REFERENCE, captions_stage, eval_stage, index_stage, train_config, train_stage
 
 SETTING = "all_single"  # what the summary reports: SYSU all-search single-shot
 METRICS = ("R1", "mAP", "mINP")
@@ -132,8 +132,8 @@ def run_demo(out: str | Path = "runs/demo", config: DemoConfig | dict[str, Any] 
     overrides.append(f"run.seed={cfg.seed}")
     records: dict[str, dict[str, Any]] = {}
     for method in cfg.methods:
-        checkpoint = train_stage(run, f"tiny-{method}", "sysu", data_root, method_dir=method, captions=captions,
-                                 overrides=overrides, force=force, echo=echo)
+        train_cfg = train_config(run, f"tiny-{method}", "sysu", data_root, overrides=overrides)
+        checkpoint = train_stage(run, train_cfg, name=method, captions=captions, force=force, echo=echo)
         records[method] = eval_stage(run, method, "sysu", data_root, checkpoint, trials=cfg.trials,
                                      force=force, echo=echo)
 

@@ -119,15 +119,13 @@ class Reproducer:
             extra.append(f"run.selection={cfg.selection}")
         return extra + list(cfg.overrides)
 
-    def selection(self, row: TableRow) -> str:
-        from vireid.training.config import resolve_config
+    def train_config(self, row: TableRow, seed: int, trial: int | None):
+        """The unit's TrainConfig, resolved once (on the every-id index; refit and the held-out
+        index are derived from it by ``train_stage`` / ``refit_stage``)."""
+        from vireid.pipeline.stages import train_config
 
-        return resolve_config(row.preset(self.cfg.scale), overrides=self.row_overrides(row, 0)).run.selection
-
-    def needs_captions(self, row: TableRow) -> bool:
-        from vireid.training.config import resolve_config
-
-        return bool(resolve_config(row.preset(self.cfg.scale), overrides=self.row_overrides(row, 0)).needs.captions)
+        return train_config(self._data(trial, False), row.preset(self.cfg.scale), self.cfg.dataset, self.cfg.root,
+                            trial=trial, overrides=self.row_overrides(row, seed))
 
     def trials_to_train(self) -> list[int | None]:
         return list(range(1, self.cfg.trials + 1)) if self.cfg.dataset == "regdb" else [None]
@@ -163,23 +161,20 @@ class Reproducer:
 
         cfg = self.cfg
         name = self.unit_name(row, seed, trial)
-        policy = self.selection(row)
-        captions = self.needs_captions(row)
-        preset = row.preset(cfg.scale)
-        overrides = self.row_overrides(row, seed)
+        train_cfg = self.train_config(row, seed, trial)
+        policy = train_cfg.run.selection
+        captions = bool(train_cfg.needs.captions)
         chosen_epochs = None
         if policy == "refit":
             val_layout, caption_path = self._prepare(trial, True, captions)
             all_layout, _ = self._prepare(trial, False, captions)
             val_layout = UnitLayout(self.out, data=val_layout.data, sub="heldout")
-            checkpoint, chosen_epochs = refit_stage(val_layout, all_layout, preset, cfg.dataset, cfg.root,
-                                                    method_dir=name, trial=trial, captions=caption_path,
-                                                    overrides=overrides, force=cfg.force, echo=self.echo)
+            checkpoint, chosen_epochs = refit_stage(val_layout, all_layout, train_cfg, name=name,
+                                                    captions=caption_path, force=cfg.force, echo=self.echo)
             layout = all_layout
         else:
             layout, caption_path = self._prepare(trial, policy == "val", captions)
-            checkpoint = train_stage(layout, preset, cfg.dataset, cfg.root, method_dir=name, trial=trial,
-                                     captions=caption_path, overrides=overrides, force=cfg.force,
+            checkpoint = train_stage(layout, train_cfg, name=name, captions=caption_path, force=cfg.force,
                                      echo=self.echo)
         options = recipe_eval_options(cfg.recipe)
         trials = 1 if cfg.dataset == "regdb" else cfg.trials
