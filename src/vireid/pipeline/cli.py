@@ -161,7 +161,7 @@ def all_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial: i
         caption_path = None
     checkpoint = train_stage(layout, cfg, name=method, captions=caption_path, force=force, echo=typer.echo)
     record = eval_stage(layout, method, dataset, root, checkpoint, trial=trial, device=device,
-                        force=force, echo=typer.echo, **recipe_eval_options(recipe or ""))
+                        force=force, echo=typer.echo, options=recipe_eval_options(recipe or ""))
     typer.echo(format_table(record["results"], record))
 
 

@@ -24,7 +24,8 @@ from vireid.manifests import MODALITIES, read_manifest, write_manifest
 from vireid.pipeline.cache import run_stage
 from vireid.pipeline.layout import RunLayout
 
-if TYPE_CHECKING:  # the training package (torch) is imported only when a stage trains
+if TYPE_CHECKING:  # torch-heavy packages are imported only when a stage trains or evaluates
+    from vireid.evaluation.features import FeatureOptions
     from vireid.training.config import TrainConfig
 
 Echo = Callable[[str], None]
@@ -211,13 +212,16 @@ def swap_in(staging: Path, out: Path) -> None:
 
 
 def eval_stage(run: RunLayout, method: str, dataset: str, root: Path, checkpoint: Path, *,
-               trial: int | None = None, trials: int = 10, feature: str = "concat", flip: bool | str = True,
-               interpolation: str = "bicubic", batch_size: int = 64, workers: int = 0, device: str = "cpu",
+               trial: int | None = None, trials: int = 10, options: FeatureOptions | None = None,
+               batch_size: int = 64, workers: int = 0, device: str = "cpu",
                force: bool = False, echo: Echo = print) -> dict[str, Any]:
     """Evaluate ``checkpoint`` with the dataset's full protocol into ``<method>/results``."""
     from vireid.evaluation.checkpoint import checkpoint_features
+    from vireid.evaluation.features import FeatureOptions
     from vireid.evaluation.outputs import evaluate_table
     from vireid.evaluation.store import save_features
+
+    options = options or FeatureOptions()
 
     if not Path(checkpoint).is_file():
         raise VireidError(f"{checkpoint}: checkpoint not found (run the train stage first: make train)")
@@ -226,18 +230,15 @@ def eval_stage(run: RunLayout, method: str, dataset: str, root: Path, checkpoint
     # of checkpoint_file, and results.json records the path evaluated.
     inputs = {"checkpoint": hash_file(checkpoint), "checkpoint_file": Path(checkpoint).name,
               "test_lists": hash_file(run.index), "trials": trials,
-              "trial": trial, "feature": feature, "flip": flip, "vireid": __version__}
-    if interpolation != "bicubic":  # keys of earlier cached evaluations stay valid
-        inputs["interpolation"] = interpolation
+              "trial": trial, "test_features": options.record(), "vireid": __version__}
 
     def evaluate() -> None:
         echo(f"[eval-{method}] evaluating {checkpoint}")
         table = checkpoint_features(checkpoint, dataset, root, trials=trials, regdb_trial=trial,
-                                    feature=feature, flip=flip, interpolation=interpolation,
-                                    batch_size=batch_size, num_workers=workers, device=device)
+                                    options=options, batch_size=batch_size, num_workers=workers, device=device)
         features = save_features(out / "features.npz", table)
         evaluate_table(table, dataset, root, out, trials=trials, regdb_trial=trial,
-                       features_file=features, feature=feature, flip=flip, interpolation=interpolation)
+                       features_file=features, options=options)
 
     run_stage(f"eval-{method}", run.stamps, inputs, [run.results(method)], evaluate, force=force, echo=echo)
     return json.loads(run.results(method).read_text())

@@ -179,14 +179,14 @@ class Reproducer:
         options = recipe_eval_options(cfg.recipe)
         trials = 1 if cfg.dataset == "regdb" else cfg.trials
         record = eval_stage(layout, name, cfg.dataset, cfg.root, checkpoint, trial=trial, trials=trials,
-                            device=_eval_device(cfg.device), force=cfg.force, echo=self.echo, **options)
+                            device=_eval_device(cfg.device), force=cfg.force, echo=self.echo, options=options)
         values = {s: {m: float(v["mean"][m]) for m in v["mean"]} for s, v in record["results"]["settings"].items()}
         chance = {s: dict(v["chance"]) for s, v in record["results"]["settings"].items() if v.get("chance")}
         return {"unit": name, "row": row.name, "seed": seed, "trial": trial, "selection": policy,
                 "chance": chance,
                 "refit_epochs": chosen_epochs, "checkpoint": str(checkpoint),
                 "results": str(layout.results(name)), "values": values,
-                "test_options": {k: record.get(k) for k in ("feature", "flip", "interpolation")},
+                "test_options": {k: record.get(k) for k in ("feature", "flip", "interpolation", "pixel_stats")},
                 "training": record.get("training")}
 
     # -- the table ---------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from typing import Any, Literal
 from vireid.config import apply_overrides, from_dict, load_toml, merge, to_dict
 from vireid.datasets.registry import DATASETS
 from vireid.errors import ConfigError
+from vireid.evaluation.features import FeatureOptions
 from vireid.training.augment import AugmentConfig
 from vireid.training.data import DataConfig
 from vireid.methods import Needs, method_names, resolve
@@ -216,11 +217,13 @@ def load_recipe_dict(name: str) -> dict[str, Any]:
     return raw
 
 
-def recipe_eval_options(name: str) -> dict[str, Any]:
-    """A recipe's test-feature options (``[eval]``: flip, interpolation, feature); {} for none."""
+def recipe_eval_options(name: str) -> FeatureOptions:
+    """A recipe's test-feature options (its ``[eval]`` table, typed and validated: an unknown
+    key or value is a ConfigError naming the file); the defaults for no recipe."""
     if not name:
-        return {}
-    return dict(load_toml(_recipe_file(name)).get("eval", {}))
+        return FeatureOptions()
+    path = _recipe_file(name)
+    return FeatureOptions.from_mapping(load_toml(path).get("eval", {}), where=f"{path.name} [eval]")
 
 
 def load_preset_dict(name: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
