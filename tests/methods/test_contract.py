@@ -277,3 +277,4 @@ def test_the_method_package_follows_the_layout(name):
     assert set(files) <= set(PRESET_SCALES), f"presets/ holds only {PRESET_SCALES} files, got {files}"
     for variant in method.variants:
         assert resolve(variant.name).method is method
+    assert set(method.renamed_presets.values()) <= set(preset_names())  # old names lead somewhere

@@ -229,6 +229,8 @@ class Method:
     docs: ClassVar[str] = ""  # its documentation page, relative to the repository root
     published: ClassVar[Published] = Published()  # the literature's numbers of its default variant
     tables: ClassVar[tuple[PaperTable, ...]] = ()  # its paper's tables that `vireid reproduce` trains
+    # Preset names of the previous release -> today's (kept one release, with a one-line note).
+    renamed_presets: ClassVar[dict[str, str]] = {}
 
     @classmethod
     def preset_dir(cls) -> Path:

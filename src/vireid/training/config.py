@@ -15,7 +15,7 @@ method package's ``presets/paper.toml``), ``-<dataset>`` sets ``data.dataset`` f
 dataset the method claims (RegDB presets never fix a trial: give ``--trial``), and
 ``tiny-<variant>`` is the CPU scale (the shared ``vireid/configs/tiny.toml`` + the package's
 ``presets/tiny.toml``). ``tiny`` alone is the shared CPU base (a user file may ``extends =
-["tiny"]``). Names of earlier releases (:data:`RENAMED`) still work with a one-line note.
+["tiny"]``). Names of the previous release (``Method.renamed_presets``) still work with a one-line note.
 
 Recipes: ``recipe = "<name>"`` (top-level key; ``--set recipe=authors``, ``vireid reproduce
 --recipe``) merges ``vireid/configs/recipe-<name>.toml`` UNDER everything else: it replaces
@@ -38,17 +38,14 @@ from vireid.errors import ConfigError
 from vireid.evaluation.features import FeatureOptions
 from vireid.training.augment import AugmentConfig
 from vireid.training.data import DataConfig
-from vireid.methods import Needs, method_names, resolve
+from vireid.methods import Needs, list_methods, method_names, resolve
 from vireid.models import ModelConfig
 from vireid.training.optim import OptimConfig
 
 PRESET_DIR = Path(__file__).resolve().parent.parent / "configs"  # the shared tiny base and the recipes
 TINY = "tiny"
 PAPER = "paper"
-# Preset names of the previous release -> today's name (kept for one release; scripts use them).
-RENAMED = {"sysu-clip4vi-reid": "clip4vi-reid-sysu", "regdb-clip4vi-reid": "clip4vi-reid-regdb",
-           "llcm-clip4vi-reid": "clip4vi-reid-llcm"}
-_NOTED: set[str] = set()
+_NOTED: set[str] = set()  # renamed presets already noted in this process
 RECIPE_PREFIX = "recipe-"
 SELECTIONS = ("last", "val", "refit")
 
@@ -172,8 +169,13 @@ def preset_names() -> list[str]:
     return sorted(names)
 
 
+def renamed_presets() -> dict[str, str]:
+    """Preset names of the previous release -> today's, from every method (``Method.renamed_presets``)."""
+    return {old: new for method in list_methods() for old, new in method.renamed_presets.items()}
+
+
 def _renamed(name: str) -> str:
-    new = RENAMED.get(name)
+    new = renamed_presets().get(name)
     if new is None:
         return name
     if name not in _NOTED:

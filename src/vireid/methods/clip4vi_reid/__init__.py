@@ -37,6 +37,7 @@ class CLIP4VIReID(Method):
     summary = "text from visible images only (TSG) -> infrared rectified toward it (IFE) -> refined shared text (HSA)"
     config_cls = CLIP4VIReIDConfig
     docs = "docs/methods/clip4vi-reid.md"
+    renamed_presets = {f"{dataset}-{NAME}": f"{NAME}-{dataset}" for dataset in ("sysu", "regdb", "llcm")}
     variants = (
         Variant(NAME, "full method; TSG = identity prompts learned on visible images only", {}),
         Variant(f"{NAME}-captions", "full method; TSG = captions of visible images only", {"tsg": "captions"}),
