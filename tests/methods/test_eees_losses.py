@@ -3,40 +3,18 @@ reading of its paper equation."""
 
 from __future__ import annotations
 
-
 import pytest
 import torch
 import torch.nn.functional as F
 
+from tests.losses.test_losses import _assert_same, _grads, ref_id
 from vireid.errors import VireidError
 from vireid.losses import supervised_contrastive_loss
 from vireid.methods.eees.losses import cmsp_loss, contrastive_loss, cvsc_fuse, cvsc_partners, kd_loss, prompt_ce_loss
-from tests.losses.test_losses import ref_id
 
 
-
-@pytest.fixture(autouse=True)
-def _float64():
-    # Double precision so reference and implementation agree to tight tolerances.
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(previous)
-
-
-def _grads(fn, *tensors):
-    leaves = [t.clone().requires_grad_(True) for t in tensors]
-    value = fn(*leaves)
-    value.backward()
-    return value.detach(), [leaf.grad for leaf in leaves]
-
-
-def _assert_same(fn_a, fn_b, *tensors):
-    va, ga = _grads(fn_a, *tensors)
-    vb, gb = _grads(fn_b, *tensors)
-    torch.testing.assert_close(va, vb)
-    for a, b in zip(ga, gb):
-        torch.testing.assert_close(a, b)
+# Double precision (tests/methods/conftest.py), so reference and implementation agree tightly.
+pytestmark = pytest.mark.usefixtures("f64")
 
 
 # ---------------------------------------------------------------- Eq. 3-5
