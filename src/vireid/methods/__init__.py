@@ -13,9 +13,10 @@ importing torch (the method modules need it).
 from vireid.lazy import lazy_package
 
 _EXPORTS = {
-    **{name: "base" for name in ("LossResult", "Method", "Needs", "Objective", "PaperTable", "Published", "Stage",
-                                 "StageContext", "TableRow", "TrainBatch", "Variant")},
+    **{name: "base" for name in ("LossResult", "Method", "Needs", "Objective", "Stage", "StageContext",
+                                 "TrainBatch", "Variant", "term_grad_norms")},
     **{name: "registry" for name in ("Resolved", "get_method", "list_methods", "method_config",
                                      "method_names", "register_method", "resolve", "unregister_method")},
+    **{name: "tables" for name in ("PaperTable", "Published", "TableRow")},
 }
 lazy_package(__name__, _EXPORTS)

@@ -180,8 +180,9 @@ def _renamed(name: str) -> str:
         return name
     if name not in _NOTED:
         _NOTED.add(name)
-        print(f"note: preset {name!r} is now {new!r}; the old name goes in the next release"
-              + (" (and no longer fixes a trial: give --trial 1..10)" if "regdb" in name else ""),
+        parsed = parse_preset(new)
+        trial = " (RegDB presets fix no trial: give --trial 1..10)" if parsed and parsed.dataset == "regdb" else ""
+        print(f"note: preset {name!r} is now {new!r}; the old name goes in the next release{trial}",
               file=sys.stderr)
     return new
 

@@ -16,13 +16,14 @@ from typing import Any
 from torch import nn
 
 from vireid.errors import ConfigError, VireidError
-from vireid.methods.base import Method, Objective, Published, Stage, Variant
+from vireid.methods.base import Method, Objective, Stage, Variant
 from vireid.methods.csdn.config import CSDNConfig, FusionConfig, HSEWeights, PromptConfig
 from vireid.methods.csdn.fusion import SemanticFusion
 from vireid.methods.csdn.losses import msel_loss, stage_pair_loss
 from vireid.methods.csdn.objective import CSDNObjective, csdn_loss
 from vireid.methods.csdn.stages import FUSION, PROMPTS, FusionStage, ModalityPromptStage, fuse_all, stage_lr
 from vireid.methods.registry import register_method
+from vireid.methods.tables import Published
 from vireid.models.registry import build_model
 
 

@@ -4,7 +4,7 @@ and Table 4 (the number M of cross-view representations)."""
 
 from __future__ import annotations
 
-from vireid.methods.base import PaperTable, Published, TableRow
+from vireid.methods.tables import PaperTable, Published, TableRow
 
 EEES_NUMBERS = {
     "sysu": {"all_single": {"R1": 78.2, "mAP": 75.7}, "all_multi": {"R1": 83.0, "mAP": 70.7},

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from torch import nn
 
-from vireid.methods.base import Method, Objective, Published, Variant
+from vireid.methods.base import Method, Objective, Variant
 from vireid.methods.mun.config import MUNConfig, MUNWeights
 from vireid.methods.mun.generator import AuxiliaryGenerator, CrossModalityLearner, IntraModalityLearner
 from vireid.methods.mun.losses import identity_alignment_loss, modality_alignment_loss
 from vireid.methods.mun.objective import MUNObjective, mun_loss
 from vireid.methods.registry import register_method
+from vireid.methods.tables import Published
 
 
 @register_method
