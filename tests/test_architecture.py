@@ -132,7 +132,9 @@ def module_imports(path: Path, known: set[str]) -> set[str]:
 
 def test_there_are_no_cycles_between_modules():
     known = {m for m, _ in modules()}
-    graph = {m: module_imports(p, known) - {m} for m, p in modules()}
+    # The root package only re-exports lazily (ROOT_EXPORTS, on attribute access), so the
+    # modules that import ``vireid`` for its version do not close a cycle through it.
+    graph = {m: module_imports(p, known) - {m} for m, p in modules() if m != "vireid"}
     state: dict[str, int] = {}
 
     def visit(node, trail):

@@ -26,7 +26,7 @@ from vireid import __version__
 from vireid.device import resolve_device
 from vireid.errors import ConfigError, VireidError
 from vireid.pipeline.layout import RunLayout
-from vireid.methods import PaperTable, TableRow
+from vireid.methods.tables import PaperTable, TableRow
 from vireid.reproduce.tables import MAIN_SETTINGS, METRICS, published, table_spec
 
 SCALES = ("full", "tiny")

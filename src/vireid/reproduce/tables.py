@@ -7,7 +7,7 @@ Published numbers (percent) come from the method packages with their source
 from __future__ import annotations
 
 from vireid.errors import ConfigError
-from vireid.methods import PaperTable, TableRow, list_methods, resolve
+from vireid.methods.tables import PaperTable, TableRow
 
 METHODS_TABLE = "methods"
 
@@ -18,6 +18,8 @@ METRICS = ("R1", "mAP")
 
 def paper_tables() -> dict[str, PaperTable]:
     """Every registered method's paper tables by key (keys are unique across methods)."""
+    from vireid.methods import list_methods  # imported here: the method modules need torch
+
     tables: dict[str, PaperTable] = {}
     for method in list_methods():
         for table in method.tables:
@@ -33,6 +35,8 @@ def table_names() -> tuple[str, ...]:
 
 def methods_table() -> PaperTable:
     """The default variant of every registered method, with the literature's numbers for it."""
+    from vireid.methods import list_methods, resolve
+
     rows = []
     sources = []
     for method in list_methods():
