@@ -47,13 +47,14 @@ def _context(dataset: str, root: Path | None, run: Path | None, trial: int | Non
 
 def _train_overrides(method: str, recipe: str | None, overrides: list[str] | None,
                      val_ids: int | None, layout, dataset: str, root: Path, trial: int | None):
-    """The run's TrainConfig (preset + overrides + ``recipe=``, resolved once) and the index's
-    held-out id count for its policy: ``run.selection = last`` trains on every training id, so
-    its index holds none out."""
+    """The run's TrainConfig before its index exists (preset + overrides + ``recipe=``: what
+    decides the index's held-out ids and the caption modalities) and the index's held-out id
+    count for its policy: ``run.selection = last`` trains on every training id, so its index
+    holds none out. ``cfg.preset`` / the overrides then resolve on the built index (train_config)."""
     from vireid.pipeline.stages import train_config
 
     extra = list(overrides or []) + ([f"recipe={recipe}"] if recipe else [])
-    cfg = train_config(layout, method, dataset, root, trial=trial, overrides=extra)
+    cfg = train_config(None, method, dataset, root, trial=trial, overrides=extra)  # the index is built next
     selection = cfg.run.selection
     if selection == "refit":
         raise VireidError("run.selection=refit trains twice (held-out ids, then all ids): use "
@@ -61,6 +62,15 @@ def _train_overrides(method: str, recipe: str | None, overrides: list[str] | Non
     if selection == "last" and val_ids is None:
         val_ids = 0
     return cfg, val_ids
+
+
+def _on_index(layout, method: str, dataset: str, root: Path, trial: int | None, overrides: list[str] | None,
+              recipe: str | None):
+    """The training config on the run's (now built) index."""
+    from vireid.pipeline.stages import train_config
+
+    extra = list(overrides or []) + ([f"recipe={recipe}"] if recipe else [])
+    return train_config(layout, method, dataset, root, trial=trial, overrides=extra)
 
 
 def _captions(layout, dataset, root, trial, val_ids, captions, model, quantization, batch_size, limit, force,
@@ -108,6 +118,7 @@ def train_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial:
     layout, root = _context(dataset, root, run, trial)
     cfg, val_ids = _train_overrides(method, recipe, overrides, val_ids, layout, dataset, root, trial)
     index_stage(layout, dataset, root, trial=trial, val_ids=val_ids, echo=typer.echo)
+    cfg = _on_index(layout, method, dataset, root, trial, overrides, recipe)
     checkpoint = train_stage(layout, cfg, name=method, captions=_existing_captions(layout, captions),
                              force=force, echo=typer.echo)
     typer.echo(f"checkpoint: {checkpoint}")
@@ -159,6 +170,7 @@ def all_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial: i
 
         index_stage(layout, dataset, root, trial=trial, val_ids=val_ids, force=force, echo=typer.echo)
         caption_path = None
+    cfg = _on_index(layout, method, dataset, root, trial, overrides, recipe)
     checkpoint = train_stage(layout, cfg, name=method, captions=caption_path, force=force, echo=typer.echo)
     record = eval_stage(layout, method, dataset, root, checkpoint, trial=trial, device=device,
                         force=force, echo=typer.echo, options=recipe_eval_options(recipe or ""))

@@ -155,7 +155,7 @@ def run_demo(out: str | Path = "runs/demo", config: DemoConfig | dict[str, Any] 
         echo(f"captioning plumbing demo (tiny random LLaVA, not used for training): {plumbing}")
     from vireid.report import write_report
 
-    page = write_report([run.method_dir(m) for m in METHODS], run.root / "report.html",
+    page = write_report([run.method_dir(m) for m in cfg.methods], run.root / "report.html",
                         reference="baseline")
     echo(f"report: {page}  (open it in a browser; every figure is embedded)")
     return json.loads((run.root / "summary.json").read_text())

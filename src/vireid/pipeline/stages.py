@@ -96,13 +96,17 @@ def captions_stage(run: RunLayout, root: Path, source: str, *, model: str | None
 STAGE_MARKER = "checkpoints/stage-inputs.json"
 
 
-def train_config(run: RunLayout, preset: str, dataset: str, root: Path, *, trial: int | None = None,
+def train_config(run: RunLayout | None, preset: str, dataset: str, root: Path, *, trial: int | None = None,
                  overrides: Sequence[str] = ()) -> TrainConfig:
     """The TrainConfig of ``preset`` (+ ``overrides``) on the run's index, resolved once and then
-    passed down (``train_stage``, ``refit_stage``, what a caller asks of it: selection, needs)."""
+    passed down (``train_stage``, ``refit_stage``). ``run=None``: without an index, for what must
+    be known before the index is built (the selection policy decides its held-out ids, the
+    caption modalities what to caption); the index's dataset and trial are settled when it is read."""
     from vireid.training.config import resolve_config
 
-    data: dict[str, Any] = {"dataset": dataset, "root": str(root), "index": str(run.index)}
+    data: dict[str, Any] = {"dataset": dataset, "root": str(root)}
+    if run is not None:
+        data["index"] = str(run.index)
     if trial:
         data["trial"] = trial
     return resolve_config(preset, None, list(overrides), {"data": data})

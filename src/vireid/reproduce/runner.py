@@ -119,12 +119,12 @@ class Reproducer:
             extra.append(f"run.selection={cfg.selection}")
         return extra + list(cfg.overrides)
 
-    def train_config(self, row: TableRow, seed: int, trial: int | None):
-        """The unit's TrainConfig, resolved once (on the every-id index; refit and the held-out
-        index are derived from it by ``train_stage`` / ``refit_stage``)."""
+    def train_config(self, row: TableRow, seed: int, trial: int | None, layout: UnitLayout | None = None):
+        """The unit's TrainConfig on ``layout``'s index (None: before the index exists, for the
+        policy and caption needs); ``refit_stage`` derives the held-out training from it."""
         from vireid.pipeline.stages import train_config
 
-        return train_config(self._data(trial, False), row.preset(self.cfg.scale), self.cfg.dataset, self.cfg.root,
+        return train_config(layout, row.preset(self.cfg.scale), self.cfg.dataset, self.cfg.root,
                             trial=trial, overrides=self.row_overrides(row, seed))
 
     def trials_to_train(self) -> list[int | None]:
@@ -161,19 +161,21 @@ class Reproducer:
 
         cfg = self.cfg
         name = self.unit_name(row, seed, trial)
-        train_cfg = self.train_config(row, seed, trial)
-        policy = train_cfg.run.selection
-        captions = bool(train_cfg.needs.captions)
+        decided = self.train_config(row, seed, trial)  # before the indexes exist: policy and captions
+        policy = decided.run.selection
+        captions = bool(decided.needs.captions)
         chosen_epochs = None
         if policy == "refit":
             val_layout, caption_path = self._prepare(trial, True, captions)
             all_layout, _ = self._prepare(trial, False, captions)
             val_layout = UnitLayout(self.out, data=val_layout.data, sub="heldout")
+            train_cfg = self.train_config(row, seed, trial, all_layout)
             checkpoint, chosen_epochs = refit_stage(val_layout, all_layout, train_cfg, name=name,
                                                     captions=caption_path, force=cfg.force, echo=self.echo)
             layout = all_layout
         else:
             layout, caption_path = self._prepare(trial, policy == "val", captions)
+            train_cfg = self.train_config(row, seed, trial, layout)
             checkpoint = train_stage(layout, train_cfg, name=name, captions=caption_path, force=cfg.force,
                                      echo=self.echo)
         options = recipe_eval_options(cfg.recipe)
