@@ -138,6 +138,7 @@ def test_help_states_the_default_output_folders(monkeypatch, capsys):
     _, out, _ = run(monkeypatch, capsys, "eval", "--help")
     assert "default: runs/eval/<dataset>[-trial<T>]/<run>-<checkpoint name>" in out
     _, out, _ = run(monkeypatch, capsys, "train", "--help")
-    assert "default runs/<preset>-<dataset>[-trial<T>]" in out and "clip4vi-reid-captions" in out
+    # which variants read captions comes from the registry (`vireid methods`), not a list in the help
+    assert "default runs/<preset>-<dataset>[-trial<T>]" in out and "Variants that read captions (`vireid methods`" in out
     _, out, _ = run(monkeypatch, capsys, "pipeline", "all", "--help")
     assert "--set" in out

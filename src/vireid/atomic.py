@@ -77,7 +77,8 @@ def _remove(tmp_path: Path | None) -> None:
         tmp_path.unlink(missing_ok=True)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this host still runs (one owned by another user counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -100,7 +101,7 @@ def remove_stale_temps(path: str | Path) -> list[Path]:
     for tmp in path.parent.glob(f".{glob_escape(path.name)}.*.tmp"):
         match = owned.match(tmp.name)
         if match:
-            stale = match["host"] == _host() and not _alive(int(match["pid"]))
+            stale = match["host"] == _host() and not process_alive(int(match["pid"]))
         else:
             try:
                 stale = time.time() - tmp.stat().st_mtime > OWNERLESS_STALE_S

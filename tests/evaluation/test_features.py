@@ -8,9 +8,13 @@ from PIL import Image
 
 from vireid.errors import VireidError
 from vireid.evaluation import compose_feature, extract_features, sysu_gallery, sysu_query
-from vireid.evaluation.features import FLIP_MODES, combine_flip, flip_mode
+from vireid.evaluation.features import FLIP_MODES, FeatureOptions, combine_flip, flip_mode
 
 from .fake_model import FakeEncoder
+
+
+def _opts(**options) -> FeatureOptions:
+    return FeatureOptions.from_mapping(options)
 
 
 @pytest.fixture()
@@ -23,14 +27,14 @@ def images(tiny_sysu_root):
 def test_features_are_l2_normalised_in_input_order_and_batched_per_modality(tiny_sysu_root, images):
     paths, modalities = images
     model = FakeEncoder().train()
-    feats = extract_features(model, tiny_sysu_root, paths, modalities, feature="concat",
-                             flip=False, batch_size=2)
+    feats = extract_features(model, tiny_sysu_root, paths, modalities, _opts(feature="concat", flip=False),
+                             batch_size=2)
     assert feats.shape == (9, 10) and feats.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(feats, axis=1), 1, atol=1e-5)
     assert all(not training and not grad for _, _, training, grad in model.calls)
     assert {m for m, *_ in model.calls} == {"visible", "infrared"}
     assert all(shape[0] <= 2 and shape[2:] == (8, 4) for _, shape, *_ in model.calls)
-    single = extract_features(model, tiny_sysu_root, paths[6:7], modalities[6:7], flip=False)
+    single = extract_features(model, tiny_sysu_root, paths[6:7], modalities[6:7], _opts(flip=False))
     np.testing.assert_allclose(single[0], feats[6], atol=1e-5)     # order kept, batch-invariant
 
 
@@ -39,8 +43,8 @@ def test_flip_averages_the_feature_of_the_mirrored_image(tmp_path):
     pixels[:, 2:] = 255                                              # left dark, right bright
     Image.fromarray(pixels).save(tmp_path / "a.png")
     model = FakeEncoder()
-    plain = extract_features(model, tmp_path, ["a.png"], ["visible"], feature="pooled", flip=False)
-    got = extract_features(model, tmp_path, ["a.png"], ["visible"], feature="pooled", flip=True)
+    plain = extract_features(model, tmp_path, ["a.png"], ["visible"], _opts(feature="pooled", flip=False))
+    got = extract_features(model, tmp_path, ["a.png"], ["visible"], _opts(feature="pooled", flip=True))
     x = (torch.from_numpy(pixels / 255.0).float().permute(2, 0, 1)[None] - 0.5) / 0.25
     with torch.no_grad():
         both = model.encode_image(x, "visible")["pooled"] + model.encode_image(x.flip(3), "visible")["pooled"]
@@ -86,16 +90,16 @@ def test_flip_modes_and_the_booleans_of_older_callers():
 def test_flip_none_and_mean_are_the_boolean_flips(pair, feature):
     root, a, m = pair
     for mode, old in (("none", False), ("mean", True)):
-        got = extract_features(FakeEncoder(), root, [a, m], ["visible"] * 2, feature=feature, flip=mode)
-        np.testing.assert_array_equal(got, extract_features(FakeEncoder(), root, [a, m], ["visible"] * 2,
-                                                            feature=feature, flip=old))
+        got = extract_features(FakeEncoder(), root, [a, m], ["visible"] * 2, _opts(feature=feature, flip=mode))
+        older = extract_features(FakeEncoder(), root, [a, m], ["visible"] * 2, _opts(feature=feature, flip=old))
+        np.testing.assert_array_equal(got, older)
 
 
 @pytest.mark.parametrize("feature", ["pooled", "bn", "proj", "concat"])
 def test_flip_concat_is_the_normalised_features_of_image_and_mirror_side_by_side(pair, feature):
     root, a, m = pair
-    single = extract_features(FakeEncoder(), root, [a, m], ["infrared"] * 2, feature=feature, flip="none")
-    got = extract_features(FakeEncoder(), root, [a], ["infrared"], feature=feature, flip="concat")
+    single = extract_features(FakeEncoder(), root, [a, m], ["infrared"] * 2, _opts(feature=feature, flip="none"))
+    got = extract_features(FakeEncoder(), root, [a], ["infrared"], _opts(feature=feature, flip="concat"))
     assert got.shape == (1, 2 * single.shape[1])
     np.testing.assert_allclose(got[0], np.concatenate([single[0], single[1]]) / np.sqrt(2), atol=1e-6)
     np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1, atol=1e-6)
@@ -117,14 +121,14 @@ def test_flip_concat_of_the_concat_kind_is_csdn_feature_over_two():
 def test_interpolation_choice_changes_the_resized_test_image(tmp_path):
     pixels = np.random.default_rng(2).integers(0, 256, (16, 8, 3), dtype=np.uint8)
     name = _save(tmp_path / "big.png", pixels)
-    got = {interp: extract_features(FakeEncoder(), tmp_path, [name], ["visible"], feature="pooled",
-                                    flip="none", interpolation=interp)
+    got = {interp: extract_features(FakeEncoder(), tmp_path, [name], ["visible"],
+                                    _opts(feature="pooled", flip="none", interpolation=interp))
            for interp in ("bicubic", "bilinear")}
     assert not np.allclose(got["bicubic"], got["bilinear"])
-    np.testing.assert_array_equal(got["bicubic"], extract_features(FakeEncoder(), tmp_path, [name], ["visible"],
-                                                                   feature="pooled", flip="none"))
-    with pytest.raises(VireidError, match="interpolation must be one of"):
-        extract_features(FakeEncoder(), tmp_path, [name], ["visible"], interpolation="nearest")
+    default = extract_features(FakeEncoder(), tmp_path, [name], ["visible"], _opts(feature="pooled", flip="none"))
+    np.testing.assert_array_equal(got["bicubic"], default)
+    with pytest.raises(VireidError, match="eval.interpolation: one of bicubic, bilinear"):
+        extract_features(FakeEncoder(), tmp_path, [name], ["visible"], _opts(interpolation="nearest"))
 
 
 def test_pixel_statistics_come_from_the_model(pair):
@@ -138,7 +142,7 @@ def test_pixel_statistics_come_from_the_model(pair):
             return super().encode_image(images, modality)
 
     model = Recording()
-    extract_features(model, root, [a], ["visible"], flip="none")
+    extract_features(model, root, [a], ["visible"], _opts(flip="none"))
     raw = torch.from_numpy(np.asarray(Image.open(root / a), dtype=np.float32) / 255).permute(2, 0, 1)
     expected = (raw - torch.tensor([0.1, 0.2, 0.3]).view(3, 1, 1)) / torch.tensor([0.5, 0.6, 0.7]).view(3, 1, 1)
     torch.testing.assert_close(model.seen[0], expected)
@@ -153,7 +157,7 @@ def test_a_bad_image_read_by_a_worker_is_one_line_naming_it(tiny_sysu_root, imag
     shutil.copytree(tiny_sysu_root, root)
     (root / paths[2]).write_bytes(b"not an image")
     with pytest.raises(VireidError) as err:
-        extract_features(FakeEncoder(), root, paths, modalities, flip=False, batch_size=2, num_workers=1,
+        extract_features(FakeEncoder(), root, paths, modalities, _opts(flip=False), batch_size=2, num_workers=1,
                          progress=False)
     message = str(err.value)
     assert "\n" not in message and paths[2] in message and "Traceback" not in message
@@ -167,6 +171,21 @@ def test_extraction_without_a_terminal_prints_plain_lines_not_bars(tiny_sysu_roo
     monkeypatch.setattr("vireid.evaluation.features.Ticker",
                         lambda *a, **k: progress.Ticker(*a, **{**k, "every": 0.0}))
     paths, modalities = images
-    extract_features(FakeEncoder(), tiny_sysu_root, paths, modalities, flip=False, batch_size=2)
+    extract_features(FakeEncoder(), tiny_sysu_root, paths, modalities, _opts(flip=False), batch_size=2)
     err = capsys.readouterr().err
     assert "\r" not in err and "extracting features: 9/9 img" in err
+
+
+def test_feature_options_are_validated_once_naming_the_key_and_resolve_the_pixel_statistics():
+    from vireid.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="unknown config key eval.flipp"):
+        FeatureOptions.from_mapping({"flipp": "mean"})
+    with pytest.raises(ConfigError, match="recipe-x.toml \\[eval\\].feature: one of pooled, bn, proj, concat"):
+        FeatureOptions.from_mapping({"feature": "mean"}, where="recipe-x.toml [eval]")
+    model = FakeEncoder()
+    assert FeatureOptions().mean_std(model) == (model.pixel_mean, model.pixel_std)
+    imagenet = FeatureOptions(pixel_stats="imagenet")
+    assert imagenet.mean_std(model)[0] == pytest.approx((0.485, 0.456, 0.406))
+    assert imagenet.resolved(model) is imagenet
+

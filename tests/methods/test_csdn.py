@@ -14,48 +14,12 @@ from vireid.errors import ConfigError, VireidError
 from vireid.losses import id_loss, wrt_loss
 from vireid.methods import method_config
 from vireid.methods.csdn import (
-    CSDNConfig, CSDNObjective, PromptConfig, SemanticFusion, csdn_loss, msel_loss, stage_lr, supcon_loss,
+    CSDNConfig, CSDNObjective, PromptConfig, SemanticFusion, csdn_loss, msel_loss, stage_lr, stage_pair_loss,
 )
 
 
 def _g(seed=0):
     return torch.Generator().manual_seed(seed)
-
-
-# -- supcon_loss -----------------------------------------------------------------------------
-
-def _supcon_loop(a, b, la, lb, t):
-    rows = []
-    for i in range(a.shape[0]):
-        scores = [float(a[i] @ b[j]) / t for j in range(b.shape[0])]
-        top = max(scores)
-        log_z = top + math.log(sum(math.exp(s - top) for s in scores))
-        pos = [scores[j] - log_z for j in range(b.shape[0]) if int(lb[j]) == int(la[i])]
-        if pos:
-            rows.append(-sum(pos) / len(pos))
-    return sum(rows) / len(rows)
-
-
-@pytest.mark.parametrize("temperature", [1.0, 0.5])
-def test_supcon_loss_matches_its_definition(temperature):
-    a = torch.randn(7, 5, generator=_g(0), dtype=torch.float64) * 2
-    b = torch.randn(6, 5, generator=_g(1), dtype=torch.float64) * 2
-    la = torch.tensor([0, 1, 1, 2, 3, 0, 4])  # label 4 has no row in b: left out
-    lb = torch.tensor([0, 0, 1, 2, 2, 3])
-    got = supcon_loss(a, b, la, lb, temperature)
-    assert got.item() == pytest.approx(_supcon_loop(a, b, la, lb, temperature), rel=1e-10)
-    # stage-1 use: both directions over the same pairs
-    both = supcon_loss(a[:6], b, lb, lb) + supcon_loss(b, a[:6], lb, lb)
-    assert both.item() == pytest.approx(_supcon_loop(a[:6], b, lb, lb, 1) + _supcon_loop(b, a[:6], lb, lb, 1))
-
-
-def test_supcon_loss_without_any_positive_is_a_zero_that_backpropagates():
-    a = torch.randn(3, 4, requires_grad=True)
-    got = supcon_loss(a, torch.randn(2, 4), torch.tensor([0, 1, 2]), torch.tensor([5, 6]))
-    got.backward()
-    assert got.item() == 0.0 and torch.equal(a.grad, torch.zeros_like(a))
-    with pytest.raises(ValueError, match="supcon_loss"):
-        supcon_loss(a, torch.randn(2, 3), torch.tensor([0, 1, 2]), torch.tensor([0, 1]))
 
 
 # -- msel_loss -------------------------------------------------------------------------------
@@ -208,8 +172,8 @@ def test_many_steps_with_extreme_features_stay_finite_under_bf16_autocast():
         opt.step()
     # the losses themselves compute in float32 even when handed bf16 features
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        assert supcon_loss(torch.randn(4, 8).bfloat16(), torch.randn(4, 8).bfloat16(),
-                           labels[:4], labels[:4]).dtype == torch.float32
+        assert stage_pair_loss(torch.randn(4, 8).bfloat16(), torch.randn(4, 8).bfloat16(),
+                               labels[:4], 1.0).dtype == torch.float32
         assert msel_loss(torch.randn(4, 8).bfloat16(), torch.randn(4, 8).bfloat16(), labels[:4]).dtype == torch.float32
 
 

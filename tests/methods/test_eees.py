@@ -8,7 +8,8 @@ import torch.nn.functional as F
 
 from vireid.config import from_dict
 from vireid.errors import ConfigError, VireidError
-from vireid.losses import cmsp_loss, contrastive_loss, cvsc_fuse, cvsc_partners, id_loss, kd_loss, wrt_loss
+from vireid.losses import id_loss, wrt_loss
+from vireid.methods.eees.losses import cmsp_loss, contrastive_loss, cvsc_fuse, cvsc_partners, kd_loss
 from vireid.methods import method_config
 from vireid.methods.eees import EEESConfig
 from vireid.methods.eees.objective import eees_loss

@@ -20,7 +20,6 @@ from vireid.methods.mun import (
     modality_alignment_loss,
     mun_loss,
 )
-from tests.training.conftest import tiny_config, train_cache_dir  # noqa: F401 (fixtures)
 
 
 
@@ -257,44 +256,3 @@ def test_misaligned_pairs_are_a_clear_error(tiny):
     b.labels = torch.tensor([0, 0, 1, 1, 1, 1, 0, 0])
     with pytest.raises(VireidError, match="share an identity"):
         objective(b)
-
-
-def test_generator_is_method_extra_state(tiny):
-    objective = MUNObjective(MUNConfig(), tiny)
-    state = objective.extra_state()
-    assert state and all(k.startswith("generator.") for k in state)
-    fresh = MUNObjective(MUNConfig(), tiny)
-    fresh.load_extra_state(state)
-    for k, v in fresh.extra_state().items():
-        assert torch.equal(v, state[k])
-
-
-# -- training ------------------------------------------------------------------------------------
-def test_tiny_mun_trains_and_its_checkpoint_evaluates(tiny_config, tmp_path):
-    from vireid.models.store import load_checkpoint, load_model
-    from vireid.training.engine import train
-    from vireid.training.train_log import read_jsonl
-
-    cfg = tiny_config("tiny-mun")
-    result = train(cfg, tmp_path / "run")
-    (record,) = read_jsonl(tmp_path / "run" / "logs" / "train.jsonl")
-    assert {k.removeprefix("loss/") for k in record if k.startswith("loss/")} == {"id", "wrt", "ial", "mal", "total"}
-    state = load_checkpoint(result.last)
-    assert any(k.startswith("generator.") for k in state["method_state"])
-    model = load_model(result.best)  # the evaluation model is the plain ReIDModel
-    assert not any("generator" in k for k in model.state_dict())
-    model.eval()
-    with torch.no_grad():
-        feats = model.encode_image(torch.randn(2, 3, *model.image_size), "infrared")
-    assert feats["bn"].shape[0] == 2 and torch.isfinite(feats["bn"]).all()
-
-
-@pytest.mark.parametrize("preset, dataset", [("mun-sysu", "sysu"), ("mun-regdb", "regdb"), ("mun-llcm", "llcm")])
-def test_dataset_presets_and_tiny_variants_resolve(preset, dataset):
-    from vireid.training.config import preset_names, resolve_config
-
-    cfg = resolve_config(preset, overrides=["data.trial=1"] if dataset == "regdb" else [])
-    assert cfg.method == "mun" and cfg.family == "mun" and cfg.data.dataset == dataset
-    assert {"tiny-mun", "tiny-mun-no-aux", "tiny-mun-no-ial", "tiny-mun-no-mal"} <= set(preset_names())
-    tiny = resolve_config("tiny-mun-no-aux")
-    assert tiny.model.name != cfg.model.name and tiny.method_config.use_aux is False

@@ -34,7 +34,9 @@ class ToyObjective(Objective):
     def forward(self, batch: TrainBatch) -> LossResult:
         out = self.model(visible=batch.visible, infrared=batch.infrared)
         toy = F.cross_entropy(self.head(out["proj"]), batch.labels)
-        return LossResult(total=self.cfg.weight * toy, terms={"toy": toy.detach(), "total": toy.detach()})
+        weighted = {"toy": self.cfg.weight * toy}
+        return LossResult(total=weighted["toy"], terms={"toy": toy.detach(), "total": weighted["toy"].detach()},
+                          weighted=weighted, probe=out["proj"])
 
     def param_groups(self):
         groups = self.model.param_groups()
@@ -68,7 +70,7 @@ def test_a_method_registered_in_a_test_file_trains_and_evaluates(toy_method, syn
     state = load_checkpoint(result.last)
     assert set(state["method_state"]) == {"head.weight", "head.bias"}
     assert state["train_config"]["toy-test"] == {"weight": 2.0}
-    assert {"loss/toy", "loss/total"} <= set(result.history[0])
+    assert {"loss/toy", "loss/total", "grad/toy"} <= set(result.history[0])  # its diagnostics are logged
     results, _ = evaluate_checkpoint(result.last, "sysu", synth_sysu_root, trials=1)
     assert 0.0 <= results["settings"]["all_single"]["mean"]["mAP"] <= 1.0
 

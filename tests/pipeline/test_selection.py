@@ -61,15 +61,18 @@ def test_printed_table_names_the_policy_and_test_options():
     assert describe_model({}).startswith("model: ?")
 
 
-def test_pipeline_recipe_option_sets_overrides_and_index_hold_out():
+def test_pipeline_recipe_option_sets_overrides_and_index_hold_out(tmp_path):
     import pytest
 
     from vireid.errors import VireidError
     from vireid.pipeline.cli import _train_overrides
+    from vireid.pipeline.layout import RunLayout
 
-    extra, val_ids = _train_overrides("tiny-eees", "authors", ["optim.epochs=3"], None)
-    assert extra == ["optim.epochs=3", "recipe=authors"] and val_ids == 0  # last: every id trains
-    assert _train_overrides("tiny-eees", None, None, None) == ([], None)  # today's default: val
-    assert _train_overrides("tiny-eees", "paper", None, 5)[1] == 5  # an explicit count is kept
+    where = (RunLayout(tmp_path / "run"), "sysu", tmp_path, None)
+    cfg, val_ids = _train_overrides("tiny-eees", "authors", ["optim.epochs=3"], None, *where)
+    assert (cfg.recipe, cfg.optim.epochs, cfg.run.selection, val_ids) == ("authors", 3, "last", 0)  # every id trains
+    cfg, val_ids = _train_overrides("tiny-eees", None, None, None, *where)
+    assert (cfg.recipe, cfg.run.selection, val_ids) == ("", "val", None)  # today's default: val
+    assert _train_overrides("tiny-eees", "paper", None, 5, *where)[1] == 5  # an explicit count is kept
     with pytest.raises(VireidError, match="reproduce"):
-        _train_overrides("tiny-eees", None, ["run.selection=refit"], None)
+        _train_overrides("tiny-eees", None, ["run.selection=refit"], None, *where)

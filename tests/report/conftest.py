@@ -10,6 +10,7 @@ import pytest
 @pytest.fixture(scope="session")
 def tiny_run(synth_sysu_root, tmp_path_factory):
     from vireid.evaluation.checkpoint import checkpoint_features
+    from vireid.evaluation.features import FeatureOptions
     from vireid.evaluation.outputs import evaluate_table
     from vireid.evaluation.store import save_features
     from vireid.training.config import resolve_config
@@ -21,10 +22,11 @@ def tiny_run(synth_sysu_root, tmp_path_factory):
         "sampler.max_batches=1", "run.progress=false", "run.validate_every=0", "run.grad_norm_every=1",
         "run.tensorboard=false", "run.selection=last", "data.workers=1"])
     train(cfg, run)
-    table = checkpoint_features(run / "checkpoints" / "last.pt", "sysu", synth_sysu_root, trials=2, flip="none")
+    table = checkpoint_features(run / "checkpoints" / "last.pt", "sysu", synth_sysu_root, trials=2,
+                                options=FeatureOptions(flip="none"))
     features = save_features(run / "results" / "features.npz", table)
     evaluate_table(table, "sysu", synth_sysu_root, run / "results", trials=2, features_file=features,
-                   flip="none")
+                   options=FeatureOptions(flip="none"))
     return run
 
 

@@ -18,10 +18,10 @@ def test_table_specs_name_the_paper_rows():
     assert [r.overrides for r in t4.rows] == [("eees.m=0",), ("eees.m=1",), ("eees.m=2",), ("eees.m=3",)]
     methods = table_spec("methods")
     assert "eees" in [r.name for r in methods.rows]  # every registered method joins
-    assert published("sysu", "3", t3.rows[-1])["all_single"] == {"R1": 78.2, "mAP": 75.7}
+    assert published("sysu", t3.rows[-1])["all_single"] == {"R1": 78.2, "mAP": 75.7}
     eees = next(r for r in methods.rows if r.name == "eees")
-    assert published("regdb", "methods", eees)["vis2ir"]["R1"] == 93.8
-    assert published("regdb", "3", t3.rows[0]) == {}
+    assert published("regdb", eees)["vis2ir"]["R1"] == 93.8
+    assert published("regdb", t3.rows[0]) == {}
     with pytest.raises(ConfigError):
         table_spec("5")
 
@@ -91,24 +91,25 @@ def test_refit_and_selection_policies_pick_layouts(tmp_path, synth_sysu_root):
 
 def test_an_interrupted_unit_resumes_from_its_last_checkpoint(tmp_path, synth_sysu_root):
     from vireid.pipeline.layout import RunLayout
-    from vireid.pipeline.stages import index_stage, train_stage
+    from vireid.pipeline.stages import index_stage, train_config, train_stage
 
     run = RunLayout(tmp_path / "run")
     index_stage(run, "sysu", synth_sysu_root, val_ids=0, echo=lambda s: None)
     overrides = ["optim.epochs=2", "sampler.max_batches=1", "data.workers=1", "run.progress=false",
                  "run.tensorboard=false", f"data.cache_dir={str(tmp_path / 'cache')!r}"]
-    train_stage(run, "tiny-baseline", "sysu", synth_sysu_root, overrides=overrides, echo=lambda s: None)
+    cfg = train_config(run, "tiny-baseline", "sysu", synth_sysu_root, overrides=overrides)
+    train_stage(run, cfg, name="tiny-baseline", echo=lambda s: None)
     # As if killed before the stage finished: the run sits in the staging folder, no stamp.
     import shutil
 
     shutil.copytree(run.method_dir("tiny-baseline"), run.root / ".tiny-baseline.training")
     (run.stamps / "train-tiny-baseline.json").unlink()
     said = []
-    train_stage(run, "tiny-baseline", "sysu", synth_sysu_root, overrides=overrides, echo=said.append)
+    train_stage(run, cfg, name="tiny-baseline", echo=said.append)
     assert any("resuming" in s for s in said)
     said.clear()
-    train_stage(run, "tiny-baseline", "sysu", synth_sysu_root, overrides=[*overrides, "run.seed=1"],
-                echo=said.append)
+    reseeded = train_config(run, "tiny-baseline", "sysu", synth_sysu_root, overrides=[*overrides, "run.seed=1"])
+    train_stage(run, reseeded, name="tiny-baseline", echo=said.append)
     assert not any("resuming" in s for s in said)  # other inputs start from scratch
 
 

@@ -73,9 +73,33 @@ def test_bad_keys_and_values_name_the_key(override, match):
         resolve_config("tiny-eees", overrides=[override])
 
 
-def test_unknown_preset_lists_the_known_ones():
-    with pytest.raises(ConfigError, match="known: .*tiny-eees"):
+def test_unknown_preset_states_the_naming_rule_and_the_variants():
+    with pytest.raises(ConfigError, match=r"\[tiny-\]<variant>\[-<dataset>\], variants .*ese-cvsc"):
         resolve_config("nope")
+    with pytest.raises(ConfigError, match="unknown preset 'eees-market'"):
+        resolve_config("eees-market")
+
+
+def test_preset_names_follow_one_rule_variant_dataset_and_tiny_variant():
+    names = set(preset_names())
+    assert {"csdn", "csdn-regdb", "tiny-csdn-no-sii", "mun-no-aux-llcm", "clip4vi-reid-sysu"} <= names
+    cfg = resolve_config("csdn-no-sii-llcm")
+    assert (cfg.method, cfg.data.dataset, cfg.optim.epochs) == ("csdn-no-sii", "llcm", 120)  # csdn's paper.toml
+    tiny = resolve_config("tiny-csdn-no-sii")
+    assert (tiny.model.name, tiny.method_config.prompt.epochs) == ("vireid-tiny-rn", 4)  # tiny.toml + csdn's
+
+
+def test_regdb_presets_never_fix_a_trial():
+    for name in (n for n in preset_names() if n.endswith("-regdb")):
+        with pytest.raises(ConfigError, match="data.trial"):
+            resolve_config(name)
+
+
+def test_a_renamed_preset_still_works_with_a_one_line_note(capsys):
+    cfg = resolve_config("sysu-clip4vi-reid")
+    assert (cfg.method, cfg.data.dataset, cfg.preset) == ("clip4vi-reid", "sysu", "clip4vi-reid-sysu")
+    note = capsys.readouterr().err.strip().splitlines()
+    assert len(note) == 1 and "'sysu-clip4vi-reid' is now 'clip4vi-reid-sysu'" in note[0]
 
 
 def test_regdb_needs_a_trial():

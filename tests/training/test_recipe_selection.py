@@ -4,6 +4,7 @@ per-term gradient norms reach train.jsonl, the authors' recipe trains (second vi
 import pytest
 
 from vireid.errors import ConfigError
+from vireid.evaluation.features import FeatureOptions
 from vireid.training.config import preset_names, recipe_eval_options, recipe_names, resolve_config
 from vireid.training.train_log import read_jsonl
 
@@ -21,9 +22,9 @@ def test_recipes_are_listed_and_merge_under_the_preset():
     assert full.optim.lr_heads == 2 * full.optim.lr_visual and full.optim.warmup_factor == 0.01
     assert full.method_config.positives == "pair"  # overrides win over the recipe
     assert not full.method_config.use_cvsc  # the variant still decides the terms
-    assert recipe_eval_options("authors")["flip"] == "concat"
-    assert recipe_eval_options("paper")["flip"] == "none"
-    assert recipe_eval_options("") == {}
+    assert (recipe_eval_options("authors").flip, recipe_eval_options("authors").interpolation) == ("concat", "bilinear")
+    assert recipe_eval_options("paper").flip == "none"
+    assert recipe_eval_options("") == FeatureOptions()  # no recipe: the defaults
     with pytest.raises(ConfigError):
         resolve_config("eees", overrides=["recipe=nope"])
     with pytest.raises(ConfigError):

@@ -18,7 +18,7 @@ _EXPORTS = {
     "llcm_query": "llcm",
     "PROTOCOLS": "metrics",
     "EvalResult": "metrics",
-    "EvaluationError": "metrics",
+    "EvaluationError": "errors",
     "evaluate": "metrics",
     "regdb_gallery": "regdb",
     "regdb_query": "regdb",

@@ -20,7 +20,8 @@ from math import lgamma
 
 import numpy as np
 
-from vireid.evaluation.metrics import EvaluationError, removal_mask
+from vireid.evaluation.errors import EvaluationError
+from vireid.evaluation.metrics import removal_mask
 
 
 def _log_comb(n: np.ndarray | int, k: np.ndarray | int) -> np.ndarray:

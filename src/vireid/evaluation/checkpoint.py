@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from vireid.evaluation.features import extract_features, flip_mode
-from vireid.evaluation.metrics import EvaluationError
+from vireid.evaluation.features import FeatureOptions, extract_features
+from vireid.evaluation.errors import EvaluationError
 from vireid.evaluation.runner import plan, required_images, run_protocol
 from vireid.evaluation.store import FeatureTable
 from vireid.device import resolve_device
@@ -73,23 +73,23 @@ def check_trained_trial(meta: dict[str, Any], dataset: str, regdb_trial: int | N
 
 
 def extract_table(model: Any, dataset: str, root: str | Path, *, trials: int = 10,
-                  regdb_trial: int | None = None, feature: str = "concat", flip: bool | str = True,
-                  interpolation: str = "bicubic", batch_size: int = 64, num_workers: int = 0,
-                  device: str = "cpu", meta: dict[str, Any] | None = None) -> FeatureTable:
-    """Features of every image any setting/trial needs, each computed once."""
+                  regdb_trial: int | None = None, options: FeatureOptions = FeatureOptions(),
+                  batch_size: int = 64, num_workers: int = 0, device: str = "cpu",
+                  meta: dict[str, Any] | None = None) -> FeatureTable:
+    """Features of every image any setting/trial needs, each computed once; the table's
+    metadata records the options resolved against the network (its pixel statistics named)."""
+    options = options.resolved(model)
     paths, modalities = required_images(plan(dataset, root, trials, regdb_trial))
-    feats = extract_features(model, root, paths, modalities, feature=feature, flip=flip,
-                             interpolation=interpolation, batch_size=batch_size,
+    feats = extract_features(model, root, paths, modalities, options, batch_size=batch_size,
                              num_workers=num_workers, device=device)
-    info = {"dataset": dataset, "feature": feature, "flip": flip_mode(flip),
-            "interpolation": interpolation, "regdb_trial": regdb_trial}
+    info = {"dataset": dataset, **options.record(), "regdb_trial": regdb_trial}
     return FeatureTable(paths, feats, modalities, {**info, **(meta or {})})
 
 
 def checkpoint_features(checkpoint: str | Path, dataset: str, root: str | Path, *, trials: int = 10,
-                        regdb_trial: int | None = None, feature: str = "concat", flip: bool | str = True,
-                        interpolation: str = "bicubic", batch_size: int = 64, num_workers: int = 0,
-                        device: str = "cpu", allow_other_trial: bool = False) -> FeatureTable:
+                        regdb_trial: int | None = None, options: FeatureOptions = FeatureOptions(),
+                        batch_size: int = 64, num_workers: int = 0, device: str = "cpu",
+                        allow_other_trial: bool = False) -> FeatureTable:
     """Load ``checkpoint`` and extract the test features its evaluation needs."""
     model, meta = load_checkpoint_model(checkpoint, device)
     try:
@@ -100,19 +100,18 @@ def checkpoint_features(checkpoint: str | Path, dataset: str, root: str | Path, 
         print(f"warning: {exc}".replace(" (or --allow-other-trial to evaluate anyway)", ""),
               file=sys.stderr, flush=True)
         meta["other_trial"] = True  # recorded in the features' metadata
-    return extract_table(model, dataset, root, trials=trials, regdb_trial=regdb_trial, feature=feature,
-                         flip=flip, interpolation=interpolation, batch_size=batch_size,
-                         num_workers=num_workers, device=device, meta=meta)
+    return extract_table(model, dataset, root, trials=trials, regdb_trial=regdb_trial, options=options,
+                         batch_size=batch_size, num_workers=num_workers, device=device, meta=meta)
 
 
 def evaluate_checkpoint(checkpoint: str | Path, dataset: str, root: str | Path, *, trials: int = 10,
-                        regdb_trial: int | None = None, feature: str = "concat", flip: bool = True,
+                        regdb_trial: int | None = None, options: FeatureOptions = FeatureOptions(),
                         batch_size: int = 64, num_workers: int = 0, device: str = "cpu",
                         max_rank: int = 20) -> tuple[dict[str, Any], FeatureTable]:
     """``(results, feature table)`` of ``checkpoint`` on ``dataset`` (no files written)."""
     table = checkpoint_features(checkpoint, dataset, root, trials=trials, regdb_trial=regdb_trial,
-                                feature=feature, flip=flip, batch_size=batch_size,
-                                num_workers=num_workers, device=device)
+                                options=options, batch_size=batch_size, num_workers=num_workers,
+                                device=device)
     results = run_protocol(dataset, root, table, trials=trials, regdb_trial=regdb_trial,
                            max_rank=max_rank)
     return results, table

@@ -120,14 +120,14 @@ def _capped_max_rank(max_rank: int, dataset: str, root: Path, trials: int, trial
 
 
 def _table_from_checkpoint(checkpoint: Path, dataset: str, root: Path, *, trials: int, trial: int | None,
-                           feature: str, flip: str, interpolation: str, batch_size: int, workers: int,
-                           device: str, allow_other_trial: bool = False) -> FeatureTable:
+                           options, batch_size: int, workers: int, device: str,
+                           allow_other_trial: bool = False) -> FeatureTable:
     # Imported here: torch-heavy, and only needed when a model is evaluated.
     from vireid.evaluation.checkpoint import checkpoint_features
 
-    return checkpoint_features(checkpoint, dataset, root, trials=trials, regdb_trial=trial, feature=feature,
-                               flip=flip, interpolation=interpolation, batch_size=batch_size,
-                               num_workers=workers, device=device, allow_other_trial=allow_other_trial)
+    return checkpoint_features(checkpoint, dataset, root, trials=trials, regdb_trial=trial, options=options,
+                               batch_size=batch_size, num_workers=workers, device=device,
+                               allow_other_trial=allow_other_trial)
 
 
 def _load_table(features: Path, dataset: str) -> FeatureTable:
@@ -184,9 +184,11 @@ def eval_command(
         _check_same_source(out, checkpoint or features)
     _check_paths(save_features, out)
     max_rank = _capped_max_rank(max_rank, dataset, root, trials, trial)
+    from vireid.evaluation.features import FeatureOptions
+
+    options = FeatureOptions(feature=feature, flip=flip_mode, interpolation=interpolation)
     if checkpoint is not None:
-        table = _table_from_checkpoint(checkpoint, dataset, root, trials=trials, trial=trial,
-                                       feature=feature, flip=flip_mode, interpolation=interpolation,
+        table = _table_from_checkpoint(checkpoint, dataset, root, trials=trials, trial=trial, options=options,
                                        batch_size=batch_size, workers=workers, device=device,
                                        allow_other_trial=allow_other_trial)
         if save_features is not None:
@@ -196,8 +198,8 @@ def eval_command(
 
     report = evaluate_table(table, dataset, root, out, trials=trials, regdb_trial=trial,
                             max_rank=max_rank, ranked_list=ranked_list,
-                            features_file=features or save_features, feature=feature, flip=flip_mode,
-                            interpolation=interpolation, rerank=rerank_options)
+                            features_file=features or save_features, options=options,
+                            rerank=rerank_options)
     from vireid.evaluation.report import format_table
 
     typer.echo(format_table(report.results, report.record))

@@ -24,7 +24,8 @@ Every row returned has unit L2 norm.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +35,69 @@ import torch.nn.functional as F
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
+from vireid.config import from_dict
 from vireid.datasets.images import load_rgb
-from vireid.errors import VireidError
+from vireid.errors import ConfigError, VireidError
 from vireid.evaluation.options import FEATURE_KINDS, FLIP_MODES, INTERPOLATIONS  # noqa: F401 - re-exported
+from vireid.models import pixel_stats
 from vireid.progress import Ticker, interactive
 
 _RESAMPLE = {"bicubic": Image.BICUBIC, "bilinear": Image.BILINEAR}
+
+
+PIXEL_STATS = ("checkpoint", "clip", "imagenet")
+
+
+@dataclass(frozen=True)
+class FeatureOptions:
+    """How test features are made, typed and validated in one place (a recipe's ``[eval]``
+    table, `vireid eval` flags, the pipeline), then passed down whole.
+
+    ``feature``: pooled | bn | proj | concat (see :func:`compose_feature`); ``flip``: none |
+    mean | concat (see the module docstring); ``interpolation``: bicubic | bilinear resizing
+    of the test images; ``pixel_stats``: checkpoint (the network's own normalisation, from
+    its ``model_config``) | clip | imagenet.
+    """
+
+    feature: str = "concat"
+    flip: str = "mean"
+    interpolation: str = "bicubic"
+    pixel_stats: str = "checkpoint"
+
+    def check(self, where: str = "eval") -> None:
+        """Every value allowed, else a ConfigError naming ``where.key`` (the file or table it came from)."""
+        for key, allowed in (("feature", FEATURE_KINDS), ("flip", FLIP_MODES),
+                             ("interpolation", INTERPOLATIONS), ("pixel_stats", PIXEL_STATS)):
+            if getattr(self, key) not in allowed:
+                raise ConfigError(f"{where}.{key}: one of {', '.join(allowed)}, got {getattr(self, key)!r}")
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], where: str = "eval") -> FeatureOptions:
+        """Options from plain data (unknown keys and bad values: ConfigError naming ``where.key``);
+        the booleans older callers used for ``flip`` map True -> mean, False -> none."""
+        data = dict(data)
+        if isinstance(data.get("flip"), bool):
+            data["flip"] = flip_mode(data["flip"])
+        options = from_dict(cls, data, prefix=f"{where}.")
+        options.check(where)
+        return options
+
+    def mean_std(self, model: Any) -> tuple[Sequence[float], Sequence[float]]:
+        """The pixel mean and std the test images are normalised with."""
+        if self.pixel_stats == "checkpoint":
+            return model.pixel_mean, model.pixel_std
+        return pixel_stats(self.pixel_stats)
+
+    def resolved(self, model: Any) -> FeatureOptions:
+        """These options with ``pixel_stats`` named (``checkpoint`` -> the network's own)."""
+        if self.pixel_stats != "checkpoint":
+            return self
+        own = getattr(getattr(model, "config", None), "pixel_stats", None)
+        return FeatureOptions(self.feature, self.flip, self.interpolation, own) if own else self
+
+    def record(self) -> dict[str, str]:
+        """What results and feature files record of them."""
+        return asdict(self)
 
 
 def flip_mode(flip: bool | str) -> str:
@@ -128,23 +186,20 @@ def encode_batch(model: Any, images: torch.Tensor, modality: str, feature: str =
 
 @torch.no_grad()
 def extract_features(model: Any, root: str | Path, paths: Sequence[str], modalities: Sequence[str],
-                     *, feature: str = "concat", flip: bool | str = True, batch_size: int = 64,
+                     options: FeatureOptions = FeatureOptions(), *, batch_size: int = 64,
                      num_workers: int = 0, device: str | torch.device = "cpu",
-                     interpolation: str = "bicubic", progress: bool = True) -> np.ndarray:
+                     progress: bool = True) -> np.ndarray:
     """L2-normalised float32 features [N, D] for ``paths`` (root-relative), in input order.
 
     Each batch holds one modality, because ``encode_image`` routes visible and infrared
-    images through different stems. ``flip``: ``"none" | "mean" | "concat"`` (see the module
-    docstring; True = ``"mean"``, False = ``"none"``); ``interpolation``: ``"bicubic" |
-    "bilinear"`` resizing of the test images.
+    images through different stems. ``options``: feature, flip, resize and pixel statistics
+    (:class:`FeatureOptions`).
     """
     if len(paths) != len(modalities):
         raise VireidError(f"{len(paths)} paths but {len(modalities)} modalities")
-    if interpolation not in _RESAMPLE:
-        raise VireidError(f"interpolation must be one of {', '.join(_RESAMPLE)}, got {interpolation!r}")
-    if feature not in FEATURE_KINDS:
-        raise VireidError(f"unknown feature kind {feature!r}; expected one of {', '.join(FEATURE_KINDS)}")
-    mode = flip_mode(flip)
+    options.check()
+    feature, mode, interpolation = options.feature, options.flip, options.interpolation
+    mean, std = options.mean_std(model)
     model.eval()
     root = Path(root)
     out: np.ndarray | None = None
@@ -156,8 +211,7 @@ def extract_features(model: Any, root: str | Path, paths: Sequence[str], modalit
         bar = tqdm(total=len(paths), desc="extracting features", unit="img", leave=False)
     for modality in sorted(set(modalities)):
         index = [i for i, m in enumerate(modalities) if m == modality]
-        data = _ImageFiles(root, [paths[i] for i in index], model.image_size,
-                           model.pixel_mean, model.pixel_std, interpolation)
+        data = _ImageFiles(root, [paths[i] for i in index], model.image_size, mean, std, interpolation)
         loader = DataLoader(data, batch_size=batch_size, shuffle=False, num_workers=num_workers)
         chunks = []
         for images, errors in loader:

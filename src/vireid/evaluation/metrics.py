@@ -35,14 +35,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vireid.errors import VireidError
+from vireid.evaluation.errors import EvaluationError
+from vireid.evaluation.ranking import per_query
 from vireid.evaluation.rules import PRESETS, GalleryRule, gallery_rule
 
 PROTOCOLS = tuple(PRESETS)             # the benchmarks' rules by name
-
-
-class EvaluationError(VireidError):
-    """Evaluation inputs are inconsistent (shapes, protocol name, no valid query)."""
 
 
 @dataclass(frozen=True)
@@ -153,9 +150,6 @@ def evaluate(distmat, q_pids, g_pids, q_cams, g_cams, protocol: str | GalleryRul
     ranker (:func:`vireid.evaluation.ranking.per_query`). ``max_rank`` may exceed the
     gallery size: the CMC then simply stays at its last value.
     """
-    # Imported here: ranking imports EvaluationError from this module.
-    from vireid.evaluation.ranking import per_query
-
     distmat, q_pids, g_pids, q_cams, g_cams, rule = _check(
         distmat, q_pids, g_pids, q_cams, g_cams, protocol, max_rank)
     first_rank, ap, inp = per_query(distmat, q_pids, g_pids, q_cams, g_cams, rule)

@@ -13,8 +13,8 @@ import numpy as np
 
 from vireid import __version__
 from vireid.atomic import write_json
-from vireid.evaluation.features import flip_mode
-from vireid.evaluation.metrics import EvaluationError
+from vireid.evaluation.errors import EvaluationError
+from vireid.evaluation.features import FeatureOptions, flip_mode
 from vireid.evaluation.rerank import RerankOptions
 from vireid.evaluation.runner import run_protocol
 from vireid.evaluation.store import FeatureTable
@@ -49,14 +49,14 @@ def check_finite(table: FeatureTable) -> None:
 def evaluate_table(table: FeatureTable, dataset: str, root: str | Path, out: str | Path, *,
                    trials: int = 10, regdb_trial: int | None = None, max_rank: int = 20,
                    ranked_list: int = 0, features_file: str | Path | None = None,
-                   feature: str = "concat", flip: bool | str = True,
-                   interpolation: str = "bicubic", rerank: RerankOptions | None = None) -> EvalReport:
+                   options: FeatureOptions = FeatureOptions(),
+                   rerank: RerankOptions | None = None) -> EvalReport:
     """Evaluate every setting and trial and write ``out/results.json`` and ``out/cmc.png``
     (and ``out/ranked_list.png`` with ``ranked_list`` > 0).
 
-    ``feature``, ``flip`` and ``interpolation`` say how the features were extracted; the
-    table's own metadata wins where it has them. ``flip`` is recorded as its mode
-    (``"none" | "mean" | "concat"``; older tables' True/False read as mean/none).
+    ``options`` say how the features were extracted; the table's own metadata wins where it
+    has them. ``flip`` is recorded as its mode (``"none" | "mean" | "concat"``; older tables'
+    True/False read as mean/none).
     ``rerank`` adds re-ranked numbers next to the plain ones (see :func:`run_protocol`).
     """
     from vireid.evaluation.report import plot_cmc, plot_ranked_list
@@ -74,8 +74,10 @@ def evaluate_table(table: FeatureTable, dataset: str, root: str | Path, out: str
                            rerank=rerank)
     record = {
         "protocol": dataset, "root": str(root),
-        "feature": table.meta.get("feature", feature), "flip": flip_mode(table.meta.get("flip", flip)),
-        "interpolation": table.meta.get("interpolation", interpolation),
+        "feature": table.meta.get("feature", options.feature),
+        "flip": flip_mode(table.meta.get("flip", options.flip)),
+        "interpolation": table.meta.get("interpolation", options.interpolation),
+        "pixel_stats": table.meta.get("pixel_stats", options.pixel_stats),
         "checkpoint": table.meta.get("checkpoint"),
         "checkpoint_sha256": table.meta.get("checkpoint_sha256"),
         "training": table.meta.get("training"),

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vireid.evaluation.metrics import EvaluationError
+from vireid.evaluation.errors import EvaluationError
 from vireid.evaluation.rules import GalleryRule
 
 # Distance entries per block of queries: bounds the [B, G] temporaries (about 24 bytes per

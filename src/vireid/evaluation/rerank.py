@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vireid.evaluation.metrics import EvaluationError
+from vireid.evaluation.errors import EvaluationError
 
 # Entries of the [rows, N] float64 distance block searched for nearest neighbours at a time.
 _BLOCK_ENTRIES = 1 << 21

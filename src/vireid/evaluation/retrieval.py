@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from vireid.evaluation.metrics import EvaluationError, evaluate
+from vireid.evaluation.errors import EvaluationError
+from vireid.evaluation.metrics import evaluate
 
 
 def cosine_distance(query: np.ndarray, gallery: np.ndarray) -> np.ndarray:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from vireid.atomic import atomic_path
-from vireid.evaluation.metrics import EvaluationError
+from vireid.evaluation.errors import EvaluationError
 
 FORMAT = "vireid-features"
 VERSION = 1

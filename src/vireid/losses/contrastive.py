@@ -1,4 +1,6 @@
-"""Image-text contrastive losses: EEES Eq. 3-5 (and 8-10), plus the ISE prompt objectives."""
+"""Image-text contrastive losses shared by several methods: the similarity s(a, b) and the
+supervised contrastive loss (Khosla et al. 2020), the one SupCon of vireid (EEES Eq. 3-5 with
+identity positives, the prompt-fitting stages of ISE, TSG and CSDN)."""
 
 from __future__ import annotations
 
@@ -6,14 +8,14 @@ import torch
 import torch.nn.functional as F
 
 
-def _check_pairs(name: str, image: torch.Tensor, text: torch.Tensor) -> None:
+def check_pairs(name: str, image: torch.Tensor, text: torch.Tensor) -> None:
     if image.ndim != 2 or image.shape != text.shape:
         raise ValueError(f"{name}: expected image and text features of equal shape [N, D], got {tuple(image.shape)} and {tuple(text.shape)}")
     if image.shape[0] == 0:
         raise ValueError(f"{name}: empty batch")
 
 
-def _wide(x: torch.Tensor) -> torch.Tensor:
+def wide(x: torch.Tensor) -> torch.Tensor:
     """At least float32 (half precision from autocast is widened; float64 is kept)."""
     return x.to(torch.promote_types(x.dtype, torch.float32))
 
@@ -25,46 +27,37 @@ def similarity(image: torch.Tensor, text: torch.Tensor, temperature: float, norm
     CLIP-ReID / CSDN image-text logits use raw projected features and temperature 1).
     """
     # Widened: dividing by a small temperature in half precision loses most of the logit range.
-    image, text = _wide(image), _wide(text)
+    image, text = wide(image), wide(text)
     if normalize:
         image, text = F.normalize(image, dim=-1), F.normalize(text, dim=-1)
     return image @ text.t() / temperature
 
 
-def _supcon_both_ways(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """``L_i2t + L_t2i`` where every same-label pair is a positive (Khosla et al. 2020):
-    per row, minus the mean log-probability of its positives, averaged over rows."""
-    positive = (labels[:, None] == labels[None, :]).to(logits.dtype)
+def supcon_loss(logits: torch.Tensor, labels_rows: torch.Tensor, labels_cols: torch.Tensor) -> torch.Tensor:
+    """One direction of the supervised contrastive loss (Khosla et al. 2020, Eq. 2, L^sup_out).
 
-    def one_way(scores: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
-        log_prob = torch.log_softmax(scores, dim=1)
-        return -((log_prob * pos).sum(dim=1) / pos.sum(dim=1)).mean()
-
-    return one_way(logits, positive) + one_way(logits.t(), positive.t())
-
-
-def contrastive_loss(image: torch.Tensor, text: torch.Tensor, temperature: float, *,
-                     labels: torch.Tensor | None = None, normalize: bool = True) -> torch.Tensor:
-    """Image-text InfoNCE for ONE modality's N image/caption pairs (EEES Eq. 3-5).
-
-    ``labels=None`` (EEES ``positives = "pair"``, Eq. 3-5 as written): row i of ``image`` is
-    paired with row i of ``text`` and that caption is the only positive. With ``labels``
-    (``positives = "identity"``, supervised contrastive learning, Khosla et al. 2020, which
-    the paper cites for Eq. 3 and the authors' CSDN code uses): every same-label caption is a
-    positive, and the loss per row is minus the mean log-probability of its positives.
-    Returns ``L_i2t + L_t2i`` for this modality, each direction averaged over the N rows. The
-    paper's ``L_con^o`` is the sum of this value over the visible and the infrared halves;
-    applied to CVSC-fused pairs it gives ``L_con^m`` (Eq. 8-10). ``normalize`` picks the
-    similarity (see :func:`similarity`). With all labels distinct both readings agree.
+    ``logits`` [N, M] are similarities of N anchors to M candidates. For anchor i,
+    ``p_ij = softmax_j(logits_ij)`` over all M candidates, and its loss is minus the mean of
+    ``log p_ij`` over the candidates j with ``labels_cols[j] == labels_rows[i]``; the result is
+    the mean over the anchors. An anchor whose label has no candidate has no positive and is
+    left out of the mean (all left out: an exact 0 that still back-propagates).
     """
-    _check_pairs("contrastive_loss", image, text)
-    logits = similarity(image, text, temperature, normalize)
-    if labels is not None:
-        if labels.shape != (image.shape[0],):
-            raise ValueError(f"contrastive_loss: labels must be [N] = [{image.shape[0]}], got {tuple(labels.shape)}")
-        return _supcon_both_ways(logits, labels)
-    target = torch.arange(image.shape[0], device=image.device)
-    return F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target)
+    if logits.ndim != 2 or labels_rows.shape != logits.shape[:1] or labels_cols.shape != logits.shape[1:]:
+        raise ValueError(f"supcon_loss: expected logits [N, M] with labels [N] and [M], got {tuple(logits.shape)}, "
+                         f"{tuple(labels_rows.shape)} and {tuple(labels_cols.shape)}")
+    log_prob = torch.log_softmax(logits, dim=1)
+    positive = (labels_rows[:, None] == labels_cols[None, :]).to(log_prob.dtype)
+    count = positive.sum(dim=1)
+    valid = count > 0
+    if not bool(valid.any()):
+        return logits.sum() * 0.0
+    per_row = -(log_prob * positive).sum(dim=1)[valid] / count[valid]
+    return per_row.mean()
+
+
+def supcon_both_ways(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """``L_i2t + L_t2i`` of :func:`supcon_loss` for [N, N] image-text ``logits`` of rows labelled ``labels``."""
+    return supcon_loss(logits, labels, labels) + supcon_loss(logits.t(), labels, labels)
 
 
 def supervised_contrastive_loss(image: torch.Tensor, text: torch.Tensor, labels: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -76,19 +69,5 @@ def supervised_contrastive_loss(image: torch.Tensor, text: torch.Tensor, labels:
     prompt stage): for each row, minus the mean log-probability of its positives, averaged
     over rows, in both directions; returns ``L_i2t + L_t2i``.
     """
-    _check_pairs("supervised_contrastive_loss", image, text)
-    return _supcon_both_ways(similarity(image, text, temperature), labels)
-
-
-def prompt_ce_loss(image: torch.Tensor, class_text: torch.Tensor, labels: torch.Tensor, temperature: float,
-                   normalize: bool = True) -> torch.Tensor:
-    """Image-to-all-identities cross-entropy against learned prompt features (ISE, stage 2).
-
-    ``class_text`` is [C, D], one text feature per identity; each image must be most similar
-    to its own identity's prompt among all C. Used by the ``ise`` ablation instead of the
-    caption contrastive loss (CLIP-ReID's second stage). ``normalize=False``: raw dot
-    products (CSDN's stage-3 ``proj @ T^T``), see :func:`similarity`.
-    """
-    if image.ndim != 2 or class_text.ndim != 2 or image.shape[1] != class_text.shape[1]:
-        raise ValueError(f"prompt_ce_loss: expected image [N, D] and class_text [C, D], got {tuple(image.shape)} and {tuple(class_text.shape)}")
-    return F.cross_entropy(similarity(image, class_text, temperature, normalize), labels)
+    check_pairs("supervised_contrastive_loss", image, text)
+    return supcon_both_ways(similarity(image, text, temperature), labels)

@@ -10,6 +10,7 @@ The trainer calls these hooks and knows no method by name.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -20,7 +21,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from vireid.config import load_toml
+from vireid.datasets.registry import DATASETS
 from vireid.errors import VireidError
+from vireid.methods.tables import PaperTable, Published
 from vireid.models.config import ModelConfig
 from vireid.models.registry import build_model
 
@@ -42,6 +46,9 @@ class Variant:
     name: str
     summary: str
     config: dict[str, Any] = field(default_factory=dict)
+
+
+PRESET_SCALES = ("paper", "tiny")  # <package>/presets/<scale>.toml: settings of every variant at that scale
 
 
 @dataclass
@@ -67,10 +74,42 @@ class TrainBatch:
 
 @dataclass
 class LossResult:
-    """``total`` to back-propagate; ``terms`` holds each unweighted term (detached) for logging."""
+    """``total`` to back-propagate; ``terms`` holds each unweighted term (detached) for logging.
+
+    Diagnostics, part of the contract for every method: ``weighted`` maps every term to its
+    weighted value with the graph attached (their sum is ``total``) and ``probe`` is the
+    feature the per-term gradient norms are measured against (the projected image feature of
+    the batch rows). The trainer calls :meth:`grad_norms` every ``run.grad_norm_every``-th
+    step (``grad/<term>`` in the logs); measuring never changes the parameters' gradients.
+    """
 
     total: torch.Tensor
     terms: dict[str, torch.Tensor]
+    weighted: dict[str, torch.Tensor] = field(default_factory=dict)
+    probe: torch.Tensor | None = None
+
+    def grad_norms(self) -> dict[str, float]:
+        """Per weighted term, the mean row norm of its gradient w.r.t. ``probe`` ({} without a probe)."""
+        if self.probe is None or not self.weighted or not torch.is_grad_enabled():
+            return {}
+        return term_grad_norms(self.weighted, self.probe)
+
+
+def term_grad_norms(weighted: dict[str, torch.Tensor], feature: torch.Tensor) -> dict[str, float]:
+    """Per loss term, the mean over rows of ``||d(weighted term) / d feature_row||_2``.
+
+    ``weighted`` maps term names to their weighted values (graph attached). Terms that do
+    not depend on ``feature`` give 0. Uses ``torch.autograd.grad`` on ``feature`` only, so
+    the network's parameter gradients are untouched (the graph is retained for backward).
+    """
+    out: dict[str, float] = {}
+    for name, value in weighted.items():
+        if not value.requires_grad:
+            out[name] = 0.0
+            continue
+        (grad,) = torch.autograd.grad(value, feature, retain_graph=True, allow_unused=True)
+        out[name] = 0.0 if grad is None else float(grad.to(torch.promote_types(grad.dtype, torch.float32)).norm(dim=-1).mean())
+    return out
 
 
 class Objective(nn.Module):
@@ -151,6 +190,22 @@ class Method:
     config_cls: ClassVar[type] = object  # dataclass of the method's config section
     variants: ClassVar[tuple[Variant, ...]] = ()
     default_variant: ClassVar[str] = ""  # "" = the variant named like the method, else the first
+    datasets: ClassVar[tuple[str, ...]] = tuple(DATASETS)  # datasets it has <variant>-<dataset> presets for
+    docs: ClassVar[str] = ""  # its documentation page, relative to the repository root
+    published: ClassVar[Published] = Published()  # the literature's numbers of its default variant
+    tables: ClassVar[tuple[PaperTable, ...]] = ()  # its paper's tables that `vireid reproduce` trains
+    # Preset names of the previous release -> today's (kept one release, with a one-line note).
+    renamed_presets: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def preset_dir(cls) -> Path:
+        """``presets/`` beside the module that defines the method (package data)."""
+        return Path(inspect.getfile(cls)).resolve().parent / "presets"
+
+    def preset_overlay(self, scale: str) -> dict[str, Any]:
+        """The method's settings for every variant at ``scale`` (``presets/<scale>.toml``; {} if none)."""
+        path = self.preset_dir() / f"{scale}.toml"
+        return load_toml(path) if path.is_file() else {}
 
     def needs(self, cfg: Any) -> Needs:
         return Needs()

@@ -6,9 +6,10 @@ import typer
 
 HELP = """List the registered methods and their variants.
 
-Each method is one module in vireid.methods; its variants are presets of its config (e.g.
-the ablation rows of its paper). Any name printed here trains with `vireid train --preset
-NAME` (paper scale) or `--preset tiny-NAME` (CPU scale), and `make train METHOD=NAME`.
+Each method is one package in vireid.methods; its variants are presets of its config (e.g.
+the ablation rows of its paper). Presets follow one rule: `vireid train --preset VARIANT`
+(paper scale), `VARIANT-DATASET` (for each dataset listed), `tiny-VARIANT` (CPU scale); also
+`make train METHOD=VARIANT`. Paper tables listed here run with `vireid reproduce --table KEY`.
 """
 
 
@@ -20,6 +21,12 @@ def describe() -> str:
     for method in list_methods():
         lines.append(f"{method.name}: {method.summary}")
         lines.append(f"  paper: {method.paper}")
+        if method.docs:
+            lines.append(f"  docs: {method.docs}")
+        lines.append(f"  datasets: {', '.join(method.datasets)}")
+        for table in method.tables:
+            rows = ", ".join(row.name for row in table.rows)
+            lines.append(f"  table {table.key}: {table.title} (rows: {rows})")
         for variant in method.variants or ():
             needs = method.needs(method_config(variant.name)).captions
             inputs = f"captions of {' + '.join(needs)} images" if needs else "images only"

@@ -13,7 +13,7 @@ from vireid.methods.base import Method, Variant
 
 _METHODS: dict[str, Method] = {}
 _NAMES: dict[str, tuple[str, str]] = {}  # method or variant name -> (method, variant)
-_INFRASTRUCTURE = {"base", "registry", "cli", "prompt_fitting"}
+_INFRASTRUCTURE = {"base", "registry", "cli", "prompt_fitting", "tables"}
 _discovered = False
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from vireid.errors import VireidError
+from vireid.manifests import MODALITIES
 
 HELP = """Run pipeline stages with caching: a stage whose inputs are unchanged is skipped.
 
@@ -31,7 +32,8 @@ VAL_IDS = typer.Option(None, "--val-ids", min=0,
 RECIPE = typer.Option(None, "--recipe",
                       help="paper | authors: merge configs/recipe-<name>.toml under the method preset "
                            "(docs/methods/eees.md). Give the same value to every stage.")
-METHOD = typer.Option("eees", "--method", help="Training preset: baseline, ise, ese, ese-cvsc, ese-cmsp, eees, tiny-*.")
+METHOD = typer.Option("eees", "--method",
+                      help="Training preset: [tiny-]<variant>[-<dataset>] (variants: `vireid methods`).")
 
 
 def _context(dataset: str, root: Path | None, run: Path | None, trial: int | None):
@@ -45,30 +47,43 @@ def _context(dataset: str, root: Path | None, run: Path | None, trial: int | Non
 
 
 def _train_overrides(method: str, recipe: str | None, overrides: list[str] | None,
-                     val_ids: int | None) -> tuple[list[str], int | None]:
-    """The train overrides (+ ``recipe=``) and the index's held-out id count for the policy:
-    ``run.selection = last`` trains on every training id, so its index holds none out."""
-    from vireid.training.config import resolve_config
+                     val_ids: int | None, layout, dataset: str, root: Path, trial: int | None):
+    """The run's TrainConfig before its index exists (preset + overrides + ``recipe=``: what
+    decides the index's held-out ids and the caption modalities) and the index's held-out id
+    count for its policy: ``run.selection = last`` trains on every training id, so its index
+    holds none out. ``cfg.preset`` / the overrides then resolve on the built index (train_config)."""
+    from vireid.pipeline.stages import train_config
 
     extra = list(overrides or []) + ([f"recipe={recipe}"] if recipe else [])
-    selection = resolve_config(method, overrides=extra).run.selection
+    cfg = train_config(None, method, dataset, root, trial=trial, overrides=extra)  # the index is built next
+    selection = cfg.run.selection
     if selection == "refit":
         raise VireidError("run.selection=refit trains twice (held-out ids, then all ids): use "
                           "`vireid reproduce --selection refit`, or train with selection val or last")
     if selection == "last" and val_ids is None:
         val_ids = 0
-    return extra, val_ids
+    return cfg, val_ids
 
 
-def _captions(layout, dataset, root, trial, val_ids, captions, model, quantization, batch_size, limit, force):
+def _on_index(layout, method: str, dataset: str, root: Path, trial: int | None, overrides: list[str] | None,
+              recipe: str | None):
+    """The training config on the run's (now built) index."""
+    from vireid.pipeline.stages import train_config
+
+    extra = list(overrides or []) + ([f"recipe={recipe}"] if recipe else [])
+    return train_config(layout, method, dataset, root, trial=trial, overrides=extra)
+
+
+def _captions(layout, dataset, root, trial, val_ids, captions, model, quantization, batch_size, limit, force,
+              modalities=MODALITIES):
     from vireid.pipeline.stages import captions_stage, index_stage
 
     index_stage(layout, dataset, root, trial=trial, val_ids=val_ids, force=force, echo=typer.echo)
     options = {"quantization": quantization, "batch_size": batch_size}
     if limit:
         options["limit"] = limit
-    return captions_stage(layout, root, captions, model=model, options=options, force=force,
-                          echo=typer.echo)
+    return captions_stage(layout, root, captions, model=model, options=options, modalities=modalities,
+                          force=force, echo=typer.echo)
 
 
 def _existing_captions(layout, captions: str) -> Path | None:
@@ -102,11 +117,11 @@ def train_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial:
     from vireid.pipeline.stages import index_stage, train_stage
 
     layout, root = _context(dataset, root, run, trial)
-    extra, val_ids = _train_overrides(method, recipe, overrides, val_ids)
+    cfg, val_ids = _train_overrides(method, recipe, overrides, val_ids, layout, dataset, root, trial)
     index_stage(layout, dataset, root, trial=trial, val_ids=val_ids, echo=typer.echo)
-    checkpoint = train_stage(layout, method, dataset, root, trial=trial,
-                             captions=_existing_captions(layout, captions),
-                             overrides=extra, force=force, echo=typer.echo)
+    cfg = _on_index(layout, method, dataset, root, trial, overrides, recipe)
+    checkpoint = train_stage(layout, cfg, name=method, captions=_existing_captions(layout, captions),
+                             force=force, echo=typer.echo)
     typer.echo(f"checkpoint: {checkpoint}")
 
 
@@ -143,24 +158,24 @@ def all_cmd(dataset: str = DATASET, root: Path = ROOT, run: Path = RUN, trial: i
     and the --set overrides of `train`."""
     from vireid.evaluation.report import format_table
     from vireid.pipeline.stages import eval_stage, train_stage
-    from vireid.training.config import recipe_eval_options, resolve_config
+    from vireid.training.config import recipe_eval_options
 
     layout, root = _context(dataset, root, run, trial)
-    extra, val_ids = _train_overrides(method, recipe, overrides, val_ids)
-    needs_captions = bool(resolve_config(method, overrides=extra).needs.captions)
-    if needs_captions:
+    cfg, val_ids = _train_overrides(method, recipe, overrides, val_ids, layout, dataset, root, trial)
+    needed = cfg.needs.captions  # the modalities this method trains on captions of
+    if needed:
         caption_path = _captions(layout, dataset, root, trial, val_ids, captions, model, quantization,
-                                 batch_size, limit, force)
+                                 batch_size, limit, force, modalities=needed)
     else:
         from vireid.pipeline.stages import index_stage
 
         index_stage(layout, dataset, root, trial=trial, val_ids=val_ids, force=force, echo=typer.echo)
         caption_path = None
-    checkpoint = train_stage(layout, method, dataset, root, trial=trial, captions=caption_path,
-                             overrides=extra, force=force, echo=typer.echo)
+    cfg = _on_index(layout, method, dataset, root, trial, overrides, recipe)
+    checkpoint = train_stage(layout, cfg, name=method, captions=caption_path, force=force, echo=typer.echo)
     record = eval_stage(layout, method, dataset, root, checkpoint, trial=trial, device=device,
                         force=force, echo=typer.echo, rerank=_rerank(rerank),
-                        **recipe_eval_options(recipe or ""))
+                        options=recipe_eval_options(recipe or ""))
     typer.echo(format_table(record["results"], record))
 
 
@@ -179,12 +194,16 @@ def demo_cmd(out: Path = typer.Option(Path("runs/demo"), "--out", help="Demo run
              epochs: int = typer.Option(0, "--epochs", help="0 = the tiny presets' schedule."),
              trials: int = typer.Option(10, "--trials", min=1, max=10),
              llava_images: int = typer.Option(16, "--llava-images", help="Captioning plumbing slice (0 = skip)."),
+             methods: list[str] = typer.Option(None, "--method",
+                                               help="A variant to train at tiny scale (repeatable) "
+                                                    "[default: eees and baseline]."),
              force: bool = FORCE) -> None:
-    """The whole pipeline on a synthetic benchmark on a CPU: tiny eees vs tiny baseline."""
+    """The whole pipeline on a synthetic benchmark on a CPU: tiny variants side by side."""
     from vireid.pipeline.demo import DemoConfig, run_demo
 
+    chosen = {"methods": tuple(methods)} if methods else {}
     run_demo(out, DemoConfig(ids=ids, images_per_camera=images_per_camera, val_ids=val_ids, epochs=epochs,
-                             trials=trials, llava_images=llava_images), force=force, echo=typer.echo)
+                             trials=trials, llava_images=llava_images, **chosen), force=force, echo=typer.echo)
 
 
 def register(app: typer.Typer) -> None:

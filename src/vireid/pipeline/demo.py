@@ -3,7 +3,7 @@
 1. a synthetic SYSU-MM01-style benchmark (`vireid data synth`), 2. its image index,
 3. its reference captions, plus a plumbing demo of the captioning stage: a tiny random LLaVA
 built on the fly captions a small slice (its captions are word salad, by design; they are NOT
-used for training), 4. the tiny eees and tiny baseline presets trained, 5. both evaluated
+used for training), 4. the tiny presets of ``DemoConfig.methods`` (eees and baseline) trained, 5. both evaluated
 with the full SYSU protocol (4 settings x 10 trials), 6. a side-by-side table and
 ``summary.json`` with the chance level of the same test set, 7. ``report.html``: both runs
 and their comparison on one self-contained page (``vireid report``).
@@ -23,10 +23,9 @@ from vireid.config import from_dict
 from vireid.fingerprint import hash_file, provenance
 from vireid.pipeline.cache import run_stage
 from vireid.pipeline.layout import RunLayout
-from vireid.pipeline.stages import Echo, REFERENCE, captions_stage, eval_stage, index_stage, train_stage
+from vireid.pipeline.stages import Echo, REFERENCE, captions_stage, eval_stage, index_stage, train_config, train_stage
 
 SETTING = "all_single"  # what the summary reports: SYSU all-search single-shot
-METHODS = {"eees": "tiny-eees", "baseline": "tiny-baseline"}
 METRICS = ("R1", "mAP", "mINP")
 
 
@@ -45,7 +44,9 @@ class DemoConfig:
     epochs: int = 0  # 0 = the tiny presets' own schedule
     trials: int = 10
     llava_images: int = 16  # captioning plumbing slice (0 = skip)
-    overrides: tuple[str, ...] = ()  # --set overrides for both trainings
+    overrides: tuple[str, ...] = ()  # --set overrides for every training
+    # Registered variants trained at CPU scale (preset tiny-<variant>) and compared side by side.
+    methods: tuple[str, ...] = ("eees", "baseline")
 
     def validate(self) -> None:
         from vireid.errors import ConfigError
@@ -54,6 +55,11 @@ class DemoConfig:
             raise ConfigError(f"trials: 1..10, got {self.trials}")
         if self.epochs < 0 or self.llava_images < 0 or self.val_ids < 0:
             raise ConfigError("epochs, val_ids and llava_images must be >= 0")
+        from vireid.methods import method_names
+
+        unknown = [m for m in self.methods if m not in method_names()]
+        if not self.methods or unknown:
+            raise ConfigError(f"methods: registered variants (`vireid methods`), got {list(self.methods)}")
 
 
 def _synth_stage(run: RunLayout, data_root: Path, cfg: DemoConfig, force: bool, echo: Echo) -> None:
@@ -125,9 +131,9 @@ def run_demo(out: str | Path = "runs/demo", config: DemoConfig | dict[str, Any] 
     overrides = list(cfg.overrides) + ([f"optim.epochs={cfg.epochs}"] if cfg.epochs else [])
     overrides.append(f"run.seed={cfg.seed}")
     records: dict[str, dict[str, Any]] = {}
-    for method, preset in METHODS.items():
-        checkpoint = train_stage(run, preset, "sysu", data_root, method_dir=method, captions=captions,
-                                 overrides=overrides, force=force, echo=echo)
+    for method in cfg.methods:
+        train_cfg = train_config(run, f"tiny-{method}", "sysu", data_root, overrides=overrides)
+        checkpoint = train_stage(run, train_cfg, name=method, captions=captions, force=force, echo=echo)
         records[method] = eval_stage(run, method, "sysu", data_root, checkpoint, trials=cfg.trials,
                                      force=force, echo=echo)
 
@@ -141,7 +147,7 @@ def run_demo(out: str | Path = "runs/demo", config: DemoConfig | dict[str, Any] 
     echo("")
     echo(f"SYSU-style synthetic benchmark, all-search single-shot, mean of {cfg.trials} trials:")
     echo(format_summary(summary))
-    for method in METHODS:
+    for method in cfg.methods:
         echo(f"  {method}: {run.results_dir(method) / 'cmc.png'}  "
              f"loss curve: {run.method_dir(method) / 'logs' / 'loss_curve.png'}")
     echo(f"summary: {run.root / 'summary.json'}  ({time.perf_counter() - start:.0f} s)")
@@ -149,7 +155,7 @@ def run_demo(out: str | Path = "runs/demo", config: DemoConfig | dict[str, Any] 
         echo(f"captioning plumbing demo (tiny random LLaVA, not used for training): {plumbing}")
     from vireid.report import write_report
 
-    page = write_report([run.method_dir(m) for m in METHODS], run.root / "report.html",
+    page = write_report([run.method_dir(m) for m in cfg.methods], run.root / "report.html",
                         reference="baseline")
     echo(f"report: {page}  (open it in a browser; every figure is embedded)")
     return json.loads((run.root / "summary.json").read_text())

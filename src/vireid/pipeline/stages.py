@@ -12,16 +12,21 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vireid import __version__
 from vireid.atomic import copy_atomic
 from vireid.errors import VireidError, set_resume_hint
 from vireid.fingerprint import hash_file
-from vireid.manifests import read_manifest, write_manifest
+from vireid.manifests import MODALITIES, read_manifest, write_manifest
 from vireid.pipeline.cache import run_stage
 from vireid.pipeline.layout import RunLayout
+
+if TYPE_CHECKING:  # torch-heavy packages are imported only when a stage trains or evaluates
+    from vireid.evaluation.features import FeatureOptions
+    from vireid.training.config import TrainConfig
 
 Echo = Callable[[str], None]
 REFERENCE = "reference"  # caption source: the synthetic benchmark's reference manifest
@@ -44,12 +49,14 @@ def index_stage(run: RunLayout, dataset: str, root: Path, *, trial: int | None =
 
 
 def captions_stage(run: RunLayout, root: Path, source: str, *, model: str | None = None,
-                   options: dict[str, Any] | None = None, force: bool = False,
-                   echo: Echo = print) -> Path:
+                   options: dict[str, Any] | None = None, modalities: Sequence[str] = MODALITIES,
+                   force: bool = False, echo: Echo = print) -> Path:
     """Produce ``run.captions``: LLaVA captions of the index, or the synthetic reference ones.
 
     ``source`` is ``"llava"``, ``"reference"`` (``<root>/reference_captions.parquet`` of a
     synthetic benchmark) or the path of an existing caption manifest (used as is).
+    ``modalities``: the images LLaVA captions (what the method to train needs, ``Method.needs``);
+    they are part of the stage's cache key.
     """
     if source not in ("llava", REFERENCE):
         path = Path(source)
@@ -69,11 +76,13 @@ def captions_stage(run: RunLayout, root: Path, source: str, *, model: str | None
     from vireid.captioning.config import CaptionConfig
     from vireid.captioning.runner import run_captioning
 
-    config = CaptionConfig(**({"model": model} if model else {}), **(options or {}))
+    config = CaptionConfig(**({"model": model} if model else {}), modalities=tuple(modalities), **(options or {}))
     inputs = {"index": hash_file(run.index), "model": config.model,
               "quantization": config.quantization, "prompts": [config.prompt_visible, config.prompt_infrared],
               "generation": config.generation_params(), "splits": list(config.splits),
               "limit": config.limit, "vireid": __version__}
+    if set(config.modalities) != set(MODALITIES):  # keys of earlier (every-modality) manifests stay valid
+        inputs["modalities"] = sorted(config.modalities)
 
     def caption() -> None:
         run_captioning(read_manifest(run.index, "image-index"), root, run.captions_dir,
@@ -87,24 +96,34 @@ def captions_stage(run: RunLayout, root: Path, source: str, *, model: str | None
 STAGE_MARKER = "checkpoints/stage-inputs.json"
 
 
-def train_stage(run: RunLayout, preset: str, dataset: str, root: Path, *, method_dir: str | None = None,
-                trial: int | None = None, captions: Path | None = None,
-                overrides: Sequence[str] = (), force: bool = False, echo: Echo = print) -> Path:
-    """Train ``preset`` on the run's index (+ captions); returns the checkpoint to evaluate."""
-    from vireid.training.config import config_dict, resolve_config
-    from vireid.training.engine import train
+def train_config(run: RunLayout | None, preset: str, dataset: str, root: Path, *, trial: int | None = None,
+                 overrides: Sequence[str] = ()) -> TrainConfig:
+    """The TrainConfig of ``preset`` (+ ``overrides``) on the run's index, resolved once and then
+    passed down (``train_stage``, ``refit_stage``). ``run=None``: without an index, for what must
+    be known before the index is built (the selection policy decides its held-out ids, the
+    caption modalities what to caption); the index's dataset and trial are settled when it is read."""
+    from vireid.training.config import resolve_config
 
-    name = method_dir or preset
-    data: dict[str, Any] = {"dataset": dataset, "root": str(root), "index": str(run.index)}
+    data: dict[str, Any] = {"dataset": dataset, "root": str(root)}
+    if run is not None:
+        data["index"] = str(run.index)
     if trial:
         data["trial"] = trial
-    cfg = resolve_config(preset, None, list(overrides), {"data": data})
+    return resolve_config(preset, None, list(overrides), {"data": data})
+
+
+def train_stage(run: RunLayout, cfg: TrainConfig, *, name: str, captions: Path | None = None,
+                force: bool = False, echo: Echo = print) -> Path:
+    """Train ``cfg`` on the run's index (+ captions) into ``<name>/``; returns the checkpoint to evaluate."""
+    from vireid.training.config import config_dict
+    from vireid.training.engine import train
+
     uses_captions = bool(cfg.needs.captions)
-    if uses_captions:
-        if captions is None:
-            raise VireidError(f"preset {preset} trains on captions: run the captions stage first "
-                              f"(make captions) or pass a caption manifest")
-        cfg.data.captions = [str(captions)]
+    if uses_captions and captions is None:
+        raise VireidError(f"preset {cfg.preset or cfg.method} trains on captions: run the captions stage "
+                          f"first (make captions) or pass a caption manifest")
+    cfg = replace(cfg, data=replace(cfg.data, index=str(run.index),
+                                    **({"captions": [str(captions)]} if uses_captions else {})))
     inputs = {"index": hash_file(run.index), "config": config_dict(cfg), "vireid": __version__,
               "captions": hash_file(captions) if uses_captions and captions else None}
     out = run.method_dir(name)
@@ -157,20 +176,18 @@ def best_epoch(checkpoint: Path) -> int:
     return int(best.get("epoch") or state["epoch"])
 
 
-def refit_stage(run_val: RunLayout, run_all: RunLayout, preset: str, dataset: str, root: Path, *,
-                method_dir: str | None = None, trial: int | None = None, captions: Path | None = None,
-                overrides: Sequence[str] = (), force: bool = False, echo: Echo = print) -> tuple[Path, int]:
+def refit_stage(run_val: RunLayout, run_all: RunLayout, cfg: TrainConfig, *, name: str,
+                captions: Path | None = None, force: bool = False, echo: Echo = print) -> tuple[Path, int]:
     """``run.selection = refit``: train on ``run_val``'s index (held-out ids) and keep its best
     epoch E, then retrain on ``run_all``'s index (every training id) for E epochs (same
     schedule, stopped at E) and return that run's final checkpoint and E. Both are cached."""
-    name = method_dir or preset
-    chosen = train_stage(run_val, preset, dataset, root, method_dir=name, trial=trial, captions=captions,
-                         overrides=[*overrides, "run.selection=val"], force=force, echo=echo)
+    chosen = train_stage(run_val, replace(cfg, run=replace(cfg.run, selection="val")), name=name,
+                         captions=captions, force=force, echo=echo)
     epochs = best_epoch(chosen)
     echo(f"refit {name}: best held-out epoch {epochs}; retraining on every training id")
-    final = train_stage(run_all, preset, dataset, root, method_dir=name, trial=trial, captions=captions,
-                        overrides=[*overrides, "run.selection=refit", f"optim.epochs={epochs}"],
-                        force=force, echo=echo)
+    final = train_stage(run_all, replace(cfg, run=replace(cfg.run, selection="refit"),
+                                         optim=replace(cfg.optim, epochs=epochs)),
+                        name=name, captions=captions, force=force, echo=echo)
     return final, epochs
 
 
@@ -199,14 +216,17 @@ def swap_in(staging: Path, out: Path) -> None:
 
 
 def eval_stage(run: RunLayout, method: str, dataset: str, root: Path, checkpoint: Path, *,
-               trial: int | None = None, trials: int = 10, feature: str = "concat", flip: bool | str = True,
-               interpolation: str = "bicubic", batch_size: int = 64, workers: int = 0, device: str = "cpu",
+               trial: int | None = None, trials: int = 10, options: FeatureOptions | None = None,
+               batch_size: int = 64, workers: int = 0, device: str = "cpu",
                force: bool = False, echo: Echo = print, rerank=None) -> dict[str, Any]:
     """Evaluate ``checkpoint`` with the dataset's full protocol into ``<method>/results``
     (with ``rerank``, a :class:`~vireid.evaluation.rerank.RerankOptions`, re-ranked numbers too)."""
     from vireid.evaluation.checkpoint import checkpoint_features
+    from vireid.evaluation.features import FeatureOptions
     from vireid.evaluation.outputs import evaluate_table
     from vireid.evaluation.store import save_features
+
+    options = options or FeatureOptions()
 
     if not Path(checkpoint).is_file():
         raise VireidError(f"{checkpoint}: checkpoint not found (run the train stage first: make train)")
@@ -215,9 +235,7 @@ def eval_stage(run: RunLayout, method: str, dataset: str, root: Path, checkpoint
     # of checkpoint_file, and results.json records the path evaluated.
     inputs = {"checkpoint": hash_file(checkpoint), "checkpoint_file": Path(checkpoint).name,
               "test_lists": hash_file(run.index), "trials": trials,
-              "trial": trial, "feature": feature, "flip": flip, "vireid": __version__}
-    if interpolation != "bicubic":  # keys of earlier cached evaluations stay valid
-        inputs["interpolation"] = interpolation
+              "trial": trial, "test_features": options.record(), "vireid": __version__}
     if rerank is not None:
         inputs["rerank"] = rerank.to_dict()
     if dataset == "custom":  # query/gallery rows and the gallery rule live in the index files
@@ -228,12 +246,10 @@ def eval_stage(run: RunLayout, method: str, dataset: str, root: Path, checkpoint
     def evaluate() -> None:
         echo(f"[eval-{method}] evaluating {checkpoint}")
         table = checkpoint_features(checkpoint, dataset, root, trials=trials, regdb_trial=trial,
-                                    feature=feature, flip=flip, interpolation=interpolation,
-                                    batch_size=batch_size, num_workers=workers, device=device)
+                                    options=options, batch_size=batch_size, num_workers=workers, device=device)
         features = save_features(out / "features.npz", table)
         evaluate_table(table, dataset, root, out, trials=trials, regdb_trial=trial,
-                       features_file=features, feature=feature, flip=flip, interpolation=interpolation,
-                       rerank=rerank)
+                       features_file=features, options=options, rerank=rerank)
 
     run_stage(f"eval-{method}", run.stamps, inputs, [run.results(method)], evaluate, force=force, echo=echo)
     return json.loads(run.results(method).read_text())

@@ -3,7 +3,6 @@ method, trained over seeds, evaluated with the dataset's full protocol, written 
 published numbers. See :mod:`vireid.reproduce.runner` for the folder layout and caching."""
 
 from vireid.reproduce.runner import ReproduceConfig, Reproducer, reproduce
-from vireid.reproduce.tables import PUBLISHED, TABLES, Row, TableSpec, published, table_spec
+from vireid.reproduce.tables import published, table_names, table_spec
 
-__all__ = ["PUBLISHED", "TABLES", "ReproduceConfig", "Reproducer", "Row", "TableSpec", "published",
-           "reproduce", "table_spec"]
+__all__ = ["ReproduceConfig", "Reproducer", "published", "reproduce", "table_names", "table_spec"]

@@ -6,20 +6,20 @@ from pathlib import Path
 
 import typer
 
-HELP = """Reproduce a table of the EEES paper (or compare every registered method).
+HELP = """Reproduce a table of a registered method's paper (or compare every registered method).
 
---table 3: Baseline, ISE, ESE, ESE+CVSC, ESE+CMSP, EEES. --table 4: EEES with M = 0, 1, 2, 3. --table methods: the default variant of every registered method (`vireid methods`).
+--table KEY: a paper table a method ships (`vireid methods` lists each method's tables and their rows). --table methods: the default variant of every registered method.
 
 Each row is trained --seeds times (seeds 0..N-1; RegDB: one model per trial 1..--trials), evaluated with the dataset's full protocol, and written to OUT/table<N>.md, .json and .png: mean ± std over seeds next to the published numbers. Finished (row, seed) units are cached: a killed run started again resumes.
 
 --rerank also evaluates every model with k-reciprocal re-ranking (k1=20, k2=6, lambda=0.3) and prints each setting's re-ranked row next to the plain one.
 
---scale tiny runs the tiny presets (CPU). --recipe authors (default) / paper / none: see docs/methods/eees.md.
+--scale tiny runs the tiny presets (CPU). --recipe authors (default) / paper / none: the shared recipes in vireid/configs/recipe-<name>.toml (docs/methods/eees.md).
 """
 
 
 def reproduce_command(
-    table: str = typer.Option(..., "--table", help="3 | 4 | methods"),
+    table: str = typer.Option(..., "--table", help="A paper table's key (see `vireid methods`) or methods."),
     dataset: str = typer.Option("sysu", "--dataset", help="sysu | regdb | llcm | custom"),
     root: Path = typer.Option(..., "--root", help="Dataset folder."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (models, tables)."),

@@ -26,7 +26,8 @@ from vireid import __version__
 from vireid.device import resolve_device
 from vireid.errors import ConfigError, VireidError
 from vireid.pipeline.layout import RunLayout
-from vireid.reproduce.tables import MAIN_SETTINGS, METRICS, RERANKED, Row, TableSpec, published, table_spec
+from vireid.methods.tables import PaperTable, TableRow
+from vireid.reproduce.tables import MAIN_SETTINGS, METRICS, RERANKED, published, table_spec
 
 SCALES = ("full", "tiny")
 
@@ -104,13 +105,13 @@ class Reproducer:
     def __init__(self, cfg: ReproduceConfig, echo=print):
         cfg.validate()
         self.cfg = cfg
-        self.spec: TableSpec = table_spec(cfg.table)
+        self.spec: PaperTable = table_spec(cfg.table)
         self.echo = echo
         self.out = Path(cfg.out)
         self.caption_source = _caption_source(cfg)
 
     # -- configuration of one row --------------------------------------------------------------
-    def row_overrides(self, row: Row, seed: int) -> list[str]:
+    def row_overrides(self, row: TableRow, seed: int) -> list[str]:
         cfg = self.cfg
         extra = [*row.overrides, f"run.seed={seed}", f"run.device={cfg.device}", "run.progress=false"]
         if cfg.recipe:
@@ -119,15 +120,13 @@ class Reproducer:
             extra.append(f"run.selection={cfg.selection}")
         return extra + list(cfg.overrides)
 
-    def selection(self, row: Row) -> str:
-        from vireid.training.config import resolve_config
+    def train_config(self, row: TableRow, seed: int, trial: int | None, layout: UnitLayout | None = None):
+        """The unit's TrainConfig on ``layout``'s index (None: before the index exists, for the
+        policy and caption needs); ``refit_stage`` derives the held-out training from it."""
+        from vireid.pipeline.stages import train_config
 
-        return resolve_config(row.preset(self.cfg.scale), overrides=self.row_overrides(row, 0)).run.selection
-
-    def needs_captions(self, row: Row) -> bool:
-        from vireid.training.config import resolve_config
-
-        return bool(resolve_config(row.preset(self.cfg.scale), overrides=self.row_overrides(row, 0)).needs.captions)
+        return train_config(layout, row.preset(self.cfg.scale), self.cfg.dataset, self.cfg.root,
+                            trial=trial, overrides=self.row_overrides(row, seed))
 
     def trials_to_train(self) -> list[int | None]:
         return list(range(1, self.cfg.trials + 1)) if self.cfg.dataset == "regdb" else [None]
@@ -154,39 +153,38 @@ class Reproducer:
         return layout, caption_path
 
     # -- one unit ----------------------------------------------------------------------------------
-    def unit_name(self, row: Row, seed: int, trial: int | None) -> str:
+    def unit_name(self, row: TableRow, seed: int, trial: int | None) -> str:
         return f"{row.name}-seed{seed}" + (f"-trial{trial}" if trial else "")
 
-    def run_unit(self, row: Row, seed: int, trial: int | None) -> dict[str, Any]:
+    def run_unit(self, row: TableRow, seed: int, trial: int | None) -> dict[str, Any]:
         from vireid.pipeline.stages import eval_stage, refit_stage, train_stage
         from vireid.training.config import recipe_eval_options
 
         cfg = self.cfg
         name = self.unit_name(row, seed, trial)
-        policy = self.selection(row)
-        captions = self.needs_captions(row)
-        preset = row.preset(cfg.scale)
-        overrides = self.row_overrides(row, seed)
+        decided = self.train_config(row, seed, trial)  # before the indexes exist: policy and captions
+        policy = decided.run.selection
+        captions = bool(decided.needs.captions)
         chosen_epochs = None
         if policy == "refit":
             val_layout, caption_path = self._prepare(trial, True, captions)
             all_layout, _ = self._prepare(trial, False, captions)
             val_layout = UnitLayout(self.out, data=val_layout.data, sub="heldout")
-            checkpoint, chosen_epochs = refit_stage(val_layout, all_layout, preset, cfg.dataset, cfg.root,
-                                                    method_dir=name, trial=trial, captions=caption_path,
-                                                    overrides=overrides, force=cfg.force, echo=self.echo)
+            train_cfg = self.train_config(row, seed, trial, all_layout)
+            checkpoint, chosen_epochs = refit_stage(val_layout, all_layout, train_cfg, name=name,
+                                                    captions=caption_path, force=cfg.force, echo=self.echo)
             layout = all_layout
         else:
             layout, caption_path = self._prepare(trial, policy == "val", captions)
-            checkpoint = train_stage(layout, preset, cfg.dataset, cfg.root, method_dir=name, trial=trial,
-                                     captions=caption_path, overrides=overrides, force=cfg.force,
+            train_cfg = self.train_config(row, seed, trial, layout)
+            checkpoint = train_stage(layout, train_cfg, name=name, captions=caption_path, force=cfg.force,
                                      echo=self.echo)
         options = recipe_eval_options(cfg.recipe)
         trials = 1 if cfg.dataset == "regdb" else cfg.trials
         rerank = _rerank_options() if cfg.rerank else None
         record = eval_stage(layout, name, cfg.dataset, cfg.root, checkpoint, trial=trial, trials=trials,
                             device=_eval_device(cfg.device), force=cfg.force, echo=self.echo,
-                            rerank=rerank, **options)
+                            options=options, rerank=rerank)
         values = {s: {m: float(v["mean"][m]) for m in v["mean"]} for s, v in record["results"]["settings"].items()}
         chance = {s: dict(v["chance"]) for s, v in record["results"]["settings"].items() if v.get("chance")}
         if cfg.rerank:
@@ -196,7 +194,7 @@ class Reproducer:
                 "chance": chance,
                 "refit_epochs": chosen_epochs, "checkpoint": str(checkpoint),
                 "results": str(layout.results(name)), "values": values,
-                "test_options": {k: record.get(k) for k in ("feature", "flip", "interpolation")},
+                "test_options": {k: record.get(k) for k in ("feature", "flip", "interpolation", "pixel_stats")},
                 "training": record.get("training")}
 
     # -- the table ---------------------------------------------------------------------------------
@@ -221,7 +219,7 @@ class Reproducer:
                     units.append(unit)
         summary = summarise(self.spec, cfg.dataset, units, rerank=cfg.rerank)
         wall = time.perf_counter() - start
-        info = {"table": self.spec.table, "title": self.spec.title, "source": self.spec.source,
+        info = {"table": self.spec.key, "title": self.spec.title, "source": self.spec.source,
                 "dataset": cfg.dataset, "root": str(cfg.root), "scale": cfg.scale, "seeds": cfg.seeds,
                 "recipe": cfg.recipe or "none", "selection": sorted({u["selection"] for u in units}),
                 "captions": self.caption_source, "trials": cfg.trials, "overrides": list(cfg.overrides),
@@ -257,7 +255,7 @@ def chance_levels(units: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     return out
 
 
-def summarise(spec: TableSpec, dataset: str, units: list[dict[str, Any]],
+def summarise(spec: PaperTable, dataset: str, units: list[dict[str, Any]],
               rerank: bool = False) -> list[dict[str, Any]]:
     """Per row and setting: mean and sample std over seeds (percent) of each metric; a seed's
     value is the mean over its trained trials (RegDB) of the protocol's mean over gallery trials.
@@ -284,7 +282,7 @@ def summarise(spec: TableSpec, dataset: str, units: list[dict[str, Any]],
                 stats[setting][metric] = {"mean": mean, "std": std, "per_seed": per_seed}
         rows.append({"row": row.name, "label": row.label or row.name, "method": row.method,
                      "overrides": list(row.overrides), "seeds": seeds, "stats": stats,
-                     "published": published(dataset, spec.table, row),
+                     "published": published(dataset, row),
                      "main_settings": main, "metrics": list(METRICS)})
     return rows
 

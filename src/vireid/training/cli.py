@@ -1,4 +1,4 @@
-"""``vireid train``: train a preset (baseline, ise, ese, ese-cvsc, ese-cmsp, eees, tiny-*)."""
+"""``vireid train``: train a preset ``[tiny-]<variant>[-<dataset>]`` of any registered method."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from typing import Any
 import typer
 
 TRAIN_HELP = (
-    "Train CLIP RN50 with a method preset on an image index (+ caption manifests).\n\n"
+    "Train CLIP RN50 with a method preset on an image index (+ caption manifests). Presets: "
+    "<variant> (paper scale), <variant>-<dataset>, tiny-<variant> (CPU scale); the variants of "
+    "every registered method: `vireid methods`; every preset: --list-presets.\n\n"
     "Inputs: --root DIR (the dataset folder; images are read from it) and either --index FILE "
     "or --dataset sysu|regdb|llcm|custom to build the index (RegDB: one model per --trial 1..10). "
-    "Caption presets (ese, ese-cvsc, ese-cmsp, eees, clip4vi-reid-captions and their tiny- "
-    "forms; `vireid methods` lists what each needs) need --captions FILE (repeatable; later "
-    "files win; '--captions reference' = <root>/reference_captions.parquet of a synthetic "
+    "Variants that read captions (`vireid methods` says which) need --captions FILE (repeatable; "
+    "later files win; '--captions reference' = <root>/reference_captions.parquet of a synthetic "
     "dataset).\n\n"
     "Any config value can be changed with --set section.key=value (repeatable), e.g. "
     "--set optim.lr_visual=1e-4 --set augment.erasing=0.5.\n\n"

@@ -9,9 +9,13 @@ section is named after the method (``[eees]``, ``--set eees.m=2``): it starts fr
 variant's settings and only the keys a file or override sets are changed on top, so
 ``--set method=ese`` switches the loss terms consistently.
 
-Presets: ``vireid/configs/<name>.toml`` (package data; ``extends = ["tiny"]`` merges those
-first), any registered method or variant name (``eees``: the paper's setting), and
-``tiny-<name>`` for every method or variant (``tiny.toml`` + that method).
+Presets, one naming rule ``[tiny-]<variant>[-<dataset>]`` for every registered method and
+variant (``vireid methods``): ``<variant>`` is the paper's scale (the dataclass defaults + the
+method package's ``presets/paper.toml``), ``-<dataset>`` sets ``data.dataset`` for each
+dataset the method claims (RegDB presets never fix a trial: give ``--trial``), and
+``tiny-<variant>`` is the CPU scale (the shared ``vireid/configs/tiny.toml`` + the package's
+``presets/tiny.toml``). ``tiny`` alone is the shared CPU base (a user file may ``extends =
+["tiny"]``). Names of the previous release (``Method.renamed_presets``) still work with a one-line note.
 
 Recipes: ``recipe = "<name>"`` (top-level key; ``--set recipe=authors``, ``vireid reproduce
 --recipe``) merges ``vireid/configs/recipe-<name>.toml`` UNDER everything else: it replaces
@@ -23,6 +27,7 @@ size, epochs and learning rates), config files and overrides still win. A recipe
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -30,14 +35,17 @@ from typing import Any, Literal
 from vireid.config import apply_overrides, from_dict, load_toml, merge, to_dict
 from vireid.datasets.registry import DATASETS
 from vireid.errors import ConfigError
+from vireid.evaluation.features import FeatureOptions
 from vireid.training.augment import AugmentConfig
 from vireid.training.data import DataConfig
-from vireid.methods import Needs, method_names, resolve
+from vireid.methods import Needs, list_methods, method_names, resolve
 from vireid.models import ModelConfig
 from vireid.training.optim import OptimConfig
 
-PRESET_DIR = Path(__file__).resolve().parent.parent / "configs"
+PRESET_DIR = Path(__file__).resolve().parent.parent / "configs"  # the shared tiny base and the recipes
 TINY = "tiny"
+PAPER = "paper"
+_NOTED: set[str] = set()  # renamed presets already noted in this process
 RECIPE_PREFIX = "recipe-"
 SELECTIONS = ("last", "val", "refit")
 
@@ -74,8 +82,8 @@ class RunConfig:
     # (the pipeline / reproduce layer runs the two trainings; a single run behaves as "val").
     selection: Literal["last", "val", "refit"] = "val"
     # Per-term gradient norm w.r.t. the projected image feature (grad/<term> in the logs),
-    # measured every N-th step of an epoch (step 0 always); 0 = never. Objectives that
-    # support it (EEES) honour it; it does not change the training numbers.
+    # measured every N-th step of an epoch (step 0 always); 0 = never. Every method reports
+    # them (LossResult.weighted / probe); measuring does not change the training numbers.
     grad_norm_every: int = 50
 
     def validate(self) -> None:
@@ -129,11 +137,54 @@ def config_dict(cfg: TrainConfig) -> dict[str, Any]:
     return data
 
 
+@dataclass(frozen=True)
+class PresetName:
+    """A preset name read by the rule ``[tiny-]<variant>[-<dataset>]``."""
+
+    scale: str  # "paper" | "tiny"
+    variant: str
+    dataset: str = ""  # "" = the dataclass default (SYSU-MM01)
+
+
+def parse_preset(name: str) -> PresetName | None:
+    """``name`` read by the preset rule, or None when it names no registered variant."""
+    scale, rest = (TINY, name.removeprefix(f"{TINY}-")) if name.startswith(f"{TINY}-") else (PAPER, name)
+    variants = set(method_names())
+    if rest in variants:
+        return PresetName(scale, rest)
+    if scale == PAPER and "-" in rest:
+        variant, dataset = rest.rsplit("-", 1)
+        if variant in variants and dataset in resolve(variant).method.datasets:
+            return PresetName(scale, variant, dataset)
+    return None
+
+
 def preset_names() -> list[str]:
-    """Preset files plus every method/variant name and its ``tiny-`` form."""
-    files = {p.stem for p in PRESET_DIR.glob("*.toml") if not p.stem.startswith(RECIPE_PREFIX)}
-    methods = set(method_names())
-    return sorted(files | methods | {f"{TINY}-{m}" for m in methods})
+    """Every preset: ``tiny``, and per variant ``<variant>``, ``tiny-<variant>`` and
+    ``<variant>-<dataset>`` for each dataset its method claims."""
+    names = {TINY}
+    for variant in method_names():
+        names |= {variant, f"{TINY}-{variant}"}
+        names |= {f"{variant}-{dataset}" for dataset in resolve(variant).method.datasets}
+    return sorted(names)
+
+
+def renamed_presets() -> dict[str, str]:
+    """Preset names of the previous release -> today's, from every method (``Method.renamed_presets``)."""
+    return {old: new for method in list_methods() for old, new in method.renamed_presets.items()}
+
+
+def _renamed(name: str) -> str:
+    new = renamed_presets().get(name)
+    if new is None:
+        return name
+    if name not in _NOTED:
+        _NOTED.add(name)
+        parsed = parse_preset(new)
+        trial = " (RegDB presets fix no trial: give --trial 1..10)" if parsed and parsed.dataset == "regdb" else ""
+        print(f"note: preset {name!r} is now {new!r}; the old name goes in the next release{trial}",
+              file=sys.stderr)
+    return new
 
 
 def _load_file(path: Path, seen: tuple[str, ...]) -> dict[str, Any]:
@@ -169,26 +220,31 @@ def load_recipe_dict(name: str) -> dict[str, Any]:
     return raw
 
 
-def recipe_eval_options(name: str) -> dict[str, Any]:
-    """A recipe's test-feature options (``[eval]``: flip, interpolation, feature); {} for none."""
+def recipe_eval_options(name: str) -> FeatureOptions:
+    """A recipe's test-feature options (its ``[eval]`` table, typed and validated: an unknown
+    key or value is a ConfigError naming the file); the defaults for no recipe."""
     if not name:
-        return {}
-    return dict(load_toml(_recipe_file(name)).get("eval", {}))
+        return FeatureOptions()
+    path = _recipe_file(name)
+    return FeatureOptions.from_mapping(load_toml(path).get("eval", {}), where=f"{path.name} [eval]")
 
 
 def load_preset_dict(name: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The merged TOML data of preset ``name`` (its ``extends`` chain resolved)."""
+    """The merged TOML data of preset ``name`` (see the module docstring for the rule)."""
     if name in seen:
         raise ConfigError(f"preset {name}: circular extends ({' -> '.join(seen + (name,))})")
-    path = PRESET_DIR / f"{name}.toml"
-    if path.is_file():
-        return _load_file(path, seen + (name,))
-    if name in method_names():
-        return {"method": name}
-    method = name.removeprefix(f"{TINY}-")
-    if method != name and method in method_names():
-        return merge(load_preset_dict(TINY, seen + (name,)), {"method": method})
-    raise ConfigError(f"unknown preset {name!r} (known: {', '.join(preset_names())})")
+    if name == TINY:
+        return _load_file(PRESET_DIR / f"{TINY}.toml", seen + (name,))
+    parsed = parse_preset(_renamed(name))
+    if parsed is None:
+        raise ConfigError(f"unknown preset {name!r}: presets are [tiny-]<variant>[-<dataset>], variants "
+                          f"{', '.join(method_names())} (`vireid train --list-presets` lists them all)")
+    method = resolve(parsed.variant).method
+    data = load_preset_dict(TINY, seen + (name,)) if parsed.scale == TINY else {}
+    data = merge(data, method.preset_overlay(parsed.scale))
+    if parsed.dataset:
+        data = merge(data, {"data": {"dataset": parsed.dataset}})
+    return merge(data, {"method": parsed.variant})
 
 
 def resolve_config(preset: str | None = None, config_file: str | Path | None = None,
@@ -198,7 +254,7 @@ def resolve_config(preset: str | None = None, config_file: str | Path | None = N
     data: dict[str, Any] = {}
     if preset:
         data = merge(data, load_preset_dict(preset))
-        data["preset"] = preset
+        data["preset"] = _renamed(preset)
     if config_file:
         data = merge(data, _load_file(Path(config_file), ()))
     if values:

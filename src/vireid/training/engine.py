@@ -337,14 +337,12 @@ class Trainer:
             tokens = self.tokens[rows].to(dev, non_blocking=True)
         loss_gen = make_generator("cpu", step_seed(seed, epoch, step, stream + 2))
         every = cfg.run.grad_norm_every
-        # Objectives that can measure per-term gradient norms read this flag (EEES); others ignore it.
-        self.objective.probe_grad_norms = probe = bool(every) and step % every == 0
         with self.acc.autocast():
             result = self.module(TrainBatch(visible=vis, infrared=ir, labels=labels, tokens=tokens,
                                             generator=loss_gen, epoch=epoch, step=step,
                                             extra_visible=extra))
-        if probe:
-            for key, value in (getattr(self.objective, "grad_norms", None) or {}).items():
+        if every and step % every == 0:
+            for key, value in result.grad_norms().items():
                 self._grad_sums[key] = self._grad_sums.get(key, 0.0) + float(value)
                 self._grad_counts[key] = self._grad_counts.get(key, 0) + 1
         names = list(result.terms)

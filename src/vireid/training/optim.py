@@ -20,6 +20,7 @@ from typing import Literal
 import torch
 
 from vireid.errors import ConfigError
+from vireid.schedules import warmup_multistep_factor
 
 
 @dataclass
@@ -58,12 +59,9 @@ class OptimConfig:
 
 
 def lr_factor(epoch: int, cfg: OptimConfig) -> float:
-    """Multiplier of the base learning rates during ``epoch`` (0-based)."""
-    if epoch < cfg.warmup_epochs:
-        alpha = epoch / cfg.warmup_epochs
-        return cfg.warmup_factor * (1 - alpha) + alpha
-    passed = sum(1 for m in cfg.milestones if epoch >= m)
-    return cfg.gamma ** passed
+    """Multiplier of the base learning rates during ``epoch`` (0-based; vireid.schedules)."""
+    return warmup_multistep_factor(epoch, warmup_epochs=cfg.warmup_epochs, warmup_factor=cfg.warmup_factor,
+                                   milestones=cfg.milestones, gamma=cfg.gamma)
 
 
 def _split_decay(params: Iterable[torch.nn.Parameter]) -> tuple[list, list]:

@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from vireid.atomic import remove_stale_temps
+from vireid.atomic import process_alive, remove_stale_temps
 from vireid.errors import VireidError
 from vireid.owned import OWNED_NAME, files_in, move_files, read_owned, remove_empty_dirs, write_owned
 
@@ -45,16 +45,6 @@ STALE_AFTER_S = 15 * 60.0
 
 class RunDirError(VireidError):
     """The run folder is in use by another run, or holds a run that would be replaced."""
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _warn(text: str) -> None:
@@ -127,7 +117,7 @@ class RunLock:
             pid, host = owner.get("pid"), owner.get("host")
             if pid == os.getpid() and host == socket.gethostname():
                 raise RunDirError(f"{self.run_dir}: already in use by this process")
-            if isinstance(pid, int) and host == socket.gethostname() and not _alive(pid):
+            if isinstance(pid, int) and host == socket.gethostname() and not process_alive(pid):
                 _warn(f"{self.run_dir}: taking over the lock of a run that no longer runs "
                       f"(pid {pid}, started {owner.get('started')})")
                 self.path.unlink(missing_ok=True)

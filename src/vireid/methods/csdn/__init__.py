@@ -19,10 +19,11 @@ from vireid.errors import ConfigError, VireidError
 from vireid.methods.base import Method, Objective, Stage, Variant
 from vireid.methods.csdn.config import CSDNConfig, FusionConfig, HSEWeights, PromptConfig
 from vireid.methods.csdn.fusion import SemanticFusion
-from vireid.methods.csdn.losses import msel_loss, supcon_loss
+from vireid.methods.csdn.losses import msel_loss, stage_pair_loss
 from vireid.methods.csdn.objective import CSDNObjective, csdn_loss
-from vireid.methods.csdn.stages import FUSION, PROMPTS, FusionStage, PromptStage, fuse_all, stage_lr
+from vireid.methods.csdn.stages import FUSION, PROMPTS, FusionStage, ModalityPromptStage, fuse_all, stage_lr
 from vireid.methods.registry import register_method
+from vireid.methods.tables import Published
 from vireid.models.registry import build_model
 
 
@@ -32,6 +33,12 @@ class CSDN(Method):
     paper = "Yu, Dong et al., CLIP-Driven Semantic Discovery Network for VI-ReID, IEEE TMM 2025"
     summary = "modality-specific prompts (stage 1) + SII text fusion (stage 2) + HSE: ID + MSEL + WRT + text CE (stage 3)"
     config_cls = CSDNConfig
+    docs = "docs/methods/csdn.md"
+    published = Published("CSDN as cited by the EEES paper (Tables 1-2); docs/reference.md section 8", {
+        "sysu": {"all_single": {"R1": 75.2, "mAP": 71.8}, "all_multi": {"R1": 80.6, "mAP": 66.3},
+                 "indoor_single": {"R1": 82.0, "mAP": 85.0}, "indoor_multi": {"R1": 88.5, "mAP": 80.4}},
+        "regdb": {"vis2ir": {"R1": 89.0, "mAP": 84.7}, "ir2vis": {"R1": 88.2, "mAP": 82.8}},
+    })
     variants = (
         Variant("csdn", "the full method: prompts, SII fusion, HSE (three stages in one run)", {}),
         Variant("csdn-no-sii", "ablation: no SII stage; stage 3 targets are the visible prompt features",
@@ -49,7 +56,7 @@ class CSDN(Method):
                            num_classes)
 
     def stages(self, cfg: CSDNConfig) -> list[Stage]:
-        return [PromptStage(cfg.prompt)] + ([FusionStage(cfg.fusion)] if cfg.use_sii else [])
+        return [ModalityPromptStage(cfg.prompt)] + ([FusionStage(cfg.fusion)] if cfg.use_sii else [])
 
     def objective(self, cfg: CSDNConfig, model: nn.Module, stage_outputs: dict[str, dict]) -> Objective:
         source = stage_outputs.get(FUSION, {}).get("class_text") if cfg.use_sii else \
@@ -61,5 +68,5 @@ class CSDN(Method):
 
 __all__ = [
     "CSDN", "CSDNConfig", "CSDNObjective", "FusionConfig", "FusionStage", "HSEWeights", "PromptConfig",
-    "PromptStage", "SemanticFusion", "csdn_loss", "fuse_all", "msel_loss", "stage_lr", "supcon_loss",
+    "ModalityPromptStage", "SemanticFusion", "csdn_loss", "fuse_all", "msel_loss", "stage_lr", "stage_pair_loss",
 ]

@@ -87,8 +87,9 @@ def _csdn_loss(cfg, outputs, labels, views, class_text) -> LossResult:
     logits = proj @ class_text.float().t()
     terms["text_v"] = F.cross_entropy(logits[visible_rows], all_labels[visible_rows])
     terms["text_r"] = F.cross_entropy(logits[infrared_rows], all_labels[infrared_rows])
-    total = (w.id * terms["id"] + w.msel * terms["msel"] + w.wrt * terms["wrt"]
-             + w.text_visible * terms["text_v"] + w.text_infrared * terms["text_r"])
+    weights = {"id": w.id, "msel": w.msel, "wrt": w.wrt, "text_v": w.text_visible, "text_r": w.text_infrared}
+    weighted = {k: weights[k] * terms[k] for k in weights}
+    total = weighted["id"] + weighted["msel"] + weighted["wrt"] + weighted["text_v"] + weighted["text_r"]
     detached = {k: v.detach() for k, v in terms.items()}
     detached["total"] = total.detach()
-    return LossResult(total=total, terms=detached)
+    return LossResult(total=total, terms=detached, weighted=weighted, probe=proj)

@@ -2,7 +2,7 @@
 
 Both stages train a small part against the projected image feature of every training image,
 extracted once (un-augmented test transform, no gradient, the pretrained network), with
-``supcon_loss(image, text) + supcon_loss(text, image)`` at temperature 1 on raw dot products,
+``stage_pair_loss`` (SupCon both ways) at temperature 1 on raw dot products,
 both modalities pooled in one batch (a same-identity text of the other modality is a
 positive too). Progress (trained weights, optimiser, sampling generator, torch RNG, history)
 is saved after every epoch, so a killed stage resumes from its last finished epoch.
@@ -10,22 +10,20 @@ is saved after every epoch, so a killed stage resumes from its last finished epo
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
-from vireid.errors import VireidError
 from vireid.manifests.schema import MODALITIES
 from vireid.methods.base import Stage, StageContext
 from vireid.methods.csdn.config import FusionConfig, PromptConfig
 from vireid.methods.csdn.fusion import SemanticFusion
-from vireid.methods.csdn.losses import supcon_loss
+from vireid.methods.csdn.losses import stage_pair_loss
+from vireid.methods.prompt_fitting import fit_stage, frozen
 from vireid.models.prompt_learner import PromptLearner
-from vireid.rng import rng_state, set_rng_state
+from vireid.schedules import warmup_cosine_lr
 
 PROMPTS = "prompts"
 FUSION = "fusion"
@@ -33,82 +31,26 @@ FUSION = "fusion"
 
 def stage_lr(epoch: int, cfg: PromptConfig) -> float:
     """Learning rate of ``epoch`` (0-based): linear warm-up from ``warmup_lr``, then cosine to ``min_lr``."""
-    if epoch < cfg.warmup_epochs:
-        return cfg.warmup_lr + (cfg.lr - cfg.warmup_lr) * epoch / cfg.warmup_epochs
-    span = max(1, cfg.epochs - cfg.warmup_epochs)
-    return cfg.min_lr + 0.5 * (cfg.lr - cfg.min_lr) * (1 + math.cos(math.pi * (epoch - cfg.warmup_epochs) / span))
+    return warmup_cosine_lr(epoch, lr=cfg.lr, epochs=cfg.epochs, warmup_epochs=cfg.warmup_epochs,
+                            warmup_lr=cfg.warmup_lr, min_lr=cfg.min_lr)
 
 
 def _fit(context: StageContext, cfg: PromptConfig, title: str, module: nn.Module,
          params: list[nn.Parameter], loss_of: Callable[[torch.Tensor], torch.Tensor]) -> list[dict[str, float]]:
-    """Train ``params`` (of ``module``) for ``cfg.epochs`` epochs over shuffled training rows.
+    """Train ``params`` (of ``module``) with the shared stage loop and CSDN's stage schedule."""
 
-    ``loss_of(rows)`` is the loss of one batch of training-image rows. Resumes from and saves
-    progress through the context.
-    """
-    n = len(context.labels)
-    opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    gen = torch.Generator().manual_seed(context.seed)
-    history: list[dict[str, float]] = []
-    start = 0
-    saved = context.load_progress()
-    if saved is not None:
+    def load_state(saved: dict[str, Any]) -> None:
         module.load_state_dict(saved["module"])
-        opt.load_state_dict(saved["optimizer"])
-        gen.set_state(saved["generator"])
-        set_rng_state(saved["rng"])
-        history, start = list(saved["history"]), int(saved["epoch"])
-        context.log(f"csdn {title} stage: resumed after epoch {start}/{cfg.epochs}")
-    bar = tqdm(range(start, cfg.epochs), desc=f"CSDN {title} stage", unit="epoch", leave=False,
-               disable=not context.progress)
-    for epoch in bar:
-        module.train()
-        for group in opt.param_groups:
-            group["lr"] = stage_lr(epoch, cfg)
-        order = torch.randperm(n, generator=gen).to(context.device)
-        total, steps = 0.0, 0
-        for rows in order.split(cfg.batch_size):
-            if len(rows) < 2:
-                continue
-            loss = loss_of(rows)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            total += float(loss.detach())
-            steps += 1
-        mean = total / max(steps, 1)
-        if not math.isfinite(mean):
-            raise VireidError(f"csdn {title} stage: loss is not finite at epoch {epoch + 1} ({mean}); lower "
-                              f"csdn.{'prompt' if title == 'prompt' else 'fusion'}.lr or check the inputs")
-        history.append({"epoch": epoch + 1, f"loss/{title}": mean, "lr": stage_lr(epoch, cfg)})
-        bar.set_postfix(loss=f"{mean:.4f}")
-        context.save_progress({"module": {k: v.detach().cpu() for k, v in module.state_dict().items()},
-                               "optimizer": opt.state_dict(), "generator": gen.get_state(), "rng": rng_state(),
-                               "history": history, "epoch": epoch + 1})
-    module.eval()
-    return history
+
+    return fit_stage(context, title=f"csdn {title} stage", config_key=f"csdn.{title}", loss_key=title,
+                     params=params, rows=len(context.labels), loss_of=loss_of, lr=cfg.lr,
+                     lr_at=lambda epoch: stage_lr(epoch, cfg), epochs=cfg.epochs, batch_size=cfg.batch_size,
+                     weight_decay=cfg.weight_decay,
+                     state=lambda: {"module": {k: v.detach().cpu() for k, v in module.state_dict().items()}},
+                     load_state=load_state, module=module, keep_rng=True)
 
 
-def _pair_loss(image: torch.Tensor, text: torch.Tensor, labels: torch.Tensor, temperature: float) -> torch.Tensor:
-    return supcon_loss(image, text, labels, labels, temperature) + supcon_loss(text, image, labels, labels, temperature)
-
-
-class _Frozen:
-    """Freeze the text encoder while a stage runs; restore its flags afterwards."""
-
-    def __init__(self, module: nn.Module):
-        self.module = module
-
-    def __enter__(self):
-        self.flags = [p.requires_grad for p in self.module.parameters()]
-        self.module.requires_grad_(False)
-
-    def __exit__(self, *exc):
-        for p, flag in zip(self.module.parameters(), self.flags):
-            p.requires_grad_(flag)
-
-
-class PromptStage(Stage):
+class ModalityPromptStage(Stage):
     """Stage 1: one prompt learner per modality ("A photo of a X X X X person.", n_ctx per identity).
 
     Output: ``ctx_visible``/``ctx_infrared`` [C, n_ctx, width], ``text_visible``/``text_infrared``
@@ -140,9 +82,9 @@ class PromptStage(Stage):
                     with context.autocast():
                         encoded = learners[name](ids)  # each (identity, modality) prompt once
                     text = text.index_put((torch.nonzero(mine).flatten(),), encoded.float()[inverse])
-            return _pair_loss(feats[rows], text, lab, cfg.temperature)
+            return stage_pair_loss(feats[rows], text, lab, cfg.temperature)
 
-        with _Frozen(model.text):
+        with frozen(model.text):
             history = _fit(context, cfg, "prompt", learners, [l.ctx for l in learners.values()], loss_of)
             with context.autocast():
                 text = {m: learners[m].class_text_features().float().cpu() for m in MODALITIES}
@@ -182,7 +124,7 @@ class FusionStage(Stage):
             lab = labels[rows]
             ids, inverse = torch.unique(lab, return_inverse=True)
             text = fusion(text_v[ids], text_r[ids])[inverse]
-            return _pair_loss(feats[rows], text, lab, cfg.temperature)
+            return stage_pair_loss(feats[rows], text, lab, cfg.temperature)
 
         history = _fit(context, cfg, "fusion", fusion, list(fusion.parameters()), loss_of)
         class_text = fuse_all(fusion, text_v, text_r).cpu()

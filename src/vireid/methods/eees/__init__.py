@@ -15,9 +15,10 @@ from torch import nn
 from vireid.errors import ConfigError
 from vireid.manifests.schema import MODALITIES
 from vireid.methods.base import Method, Needs, Objective, Stage, Variant
-from vireid.methods.eees.config import EEESConfig, LossWeights, PromptStageConfig
+from vireid.methods.eees.config import EEESConfig, EEESWeights, ISEStageConfig
 from vireid.methods.eees.objective import EEESObjective
-from vireid.methods.eees.prompts import PromptStage
+from vireid.methods.eees.prompts import ISEStage
+from vireid.methods.eees.published import PUBLISHED, TABLES
 from vireid.methods.registry import register_method
 
 _OFF = dict(use_wrt=True, use_ise=False, use_ese=False, use_cvsc=False, use_cmsp=False)
@@ -29,6 +30,9 @@ class EEES(Method):
     paper = "Dong et al., EEES: explicit and enhanced semantics for VI-ReID (Table 3 rows)"
     summary = "ID + WRT + caption contrastive (ESE) + cross-view compensation (CVSC) + purification (CMSP)"
     config_cls = EEESConfig
+    docs = "docs/methods/eees.md"
+    published = PUBLISHED
+    tables = TABLES
     variants = (
         Variant("baseline", "ID + WRT on the two-stem CLIP RN50 (no text)", dict(_OFF)),
         Variant("ise", "learned identity prompts instead of captions (CLIP-ReID/CSDN style)",
@@ -53,7 +57,7 @@ class EEES(Method):
                 f"identity, got {per_modality}")
 
     def stages(self, cfg: EEESConfig) -> list[Stage]:
-        return [PromptStage(cfg.prompt, cfg.temperature)] if cfg.use_ise else []
+        return [ISEStage(cfg.prompt, cfg.temperature)] if cfg.use_ise else []
 
     def objective(self, cfg: EEESConfig, model: nn.Module, stage_outputs: dict[str, dict]) -> Objective:
         class_text = stage_outputs["prompts"]["class_text"] if cfg.use_ise else None
@@ -62,4 +66,4 @@ class EEES(Method):
         return EEESObjective(cfg, model, class_text)
 
 
-__all__ = ["EEES", "EEESConfig", "EEESObjective", "LossWeights", "PromptStage", "PromptStageConfig"]
+__all__ = ["EEES", "EEESConfig", "EEESObjective", "EEESWeights", "ISEStage", "ISEStageConfig"]

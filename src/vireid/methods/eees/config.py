@@ -14,7 +14,7 @@ from vireid.methods.prompt_fitting import PromptFitConfig
 
 
 @dataclass
-class LossWeights:
+class EEESWeights:
     """lambda_1..lambda_4 of Eq. 13 (paper values)."""
 
     wrt: float = 0.25
@@ -24,7 +24,7 @@ class LossWeights:
 
 
 @dataclass
-class PromptStageConfig(PromptFitConfig):
+class ISEStageConfig(PromptFitConfig):
     """ISE stage 1 (CLIP-ReID style): learn identity prompt contexts with both encoders frozen."""
 
     def validate(self) -> None:
@@ -58,14 +58,14 @@ class EEESConfig:
     use_ese: bool = True
     use_cvsc: bool = True
     use_cmsp: bool = True
-    weights: LossWeights = field(default_factory=LossWeights)
+    weights: EEESWeights = field(default_factory=EEESWeights)
     m: int = 1
     temperature: float = 0.07
     label_smoothing: float = 0.0
     positives: Literal["pair", "identity"] = "pair"
     text_space: Literal["normalized", "raw"] = "normalized"
     kd_reduction: Literal["sum", "mean"] = "sum"
-    prompt: PromptStageConfig = field(default_factory=PromptStageConfig)
+    prompt: ISEStageConfig = field(default_factory=ISEStageConfig)
 
     def validate(self) -> None:
         if self.use_ise and self.use_ese:

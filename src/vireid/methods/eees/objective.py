@@ -28,7 +28,8 @@ from torch import nn
 
 from vireid.errors import VireidError
 from vireid.manifests.schema import MODALITY_INDEX
-from vireid.losses import cmsp_loss, contrastive_loss, cvsc_fuse, cvsc_partners, id_loss, kd_loss, prompt_ce_loss, wrt_loss
+from vireid.losses import id_loss, wrt_loss
+from vireid.methods.eees.losses import cmsp_loss, contrastive_loss, cvsc_fuse, cvsc_partners, kd_loss, prompt_ce_loss
 from vireid.methods.base import LossResult, Objective, TrainBatch
 from vireid.methods.eees.config import EEESConfig
 
@@ -76,42 +77,21 @@ class EEESObjective(Objective):
             text_rows = torch.cat([first, infrared])
         out = self.model(visible=visible, infrared=batch.infrared)
         text = self.model.encode_text(batch.tokens) if batch.tokens is not None else None
-        probe = bool(getattr(self, "probe_grad_norms", False))
-        result = eees_loss(self.cfg, out, labels, text=text, class_text=self.class_text,
-                           generator=batch.generator, text_rows=text_rows, grad_norms=probe)
-        # Read by the trainer when it asked for them (``probe_grad_norms``), never a loss term.
-        self.grad_norms = getattr(result, "grad_norms", {})
-        return result
-
-
-def term_grad_norms(weighted: dict[str, torch.Tensor], feature: torch.Tensor) -> dict[str, float]:
-    """Per loss term, the mean over rows of ``||d(weighted term) / d feature_row||_2``.
-
-    ``weighted`` maps term names to their weighted values (graph attached). Terms that do
-    not depend on ``feature`` give 0. Uses ``torch.autograd.grad`` on ``feature`` only, so
-    the network's parameter gradients are untouched (the graph is retained for backward).
-    """
-    out: dict[str, float] = {}
-    for name, value in weighted.items():
-        if not value.requires_grad:
-            out[name] = 0.0
-            continue
-        (grad,) = torch.autograd.grad(value, feature, retain_graph=True, allow_unused=True)
-        out[name] = 0.0 if grad is None else float(grad.to(torch.promote_types(grad.dtype, torch.float32)).norm(dim=-1).mean())
-    return out
+        return eees_loss(self.cfg, out, labels, text=text, class_text=self.class_text,
+                         generator=batch.generator, text_rows=text_rows)
 
 
 def eees_loss(cfg: EEESConfig, outputs, labels: torch.Tensor, *, text: torch.Tensor | None = None,
               class_text: torch.Tensor | None = None, generator: torch.Generator | None = None,
-              text_rows: torch.Tensor | None = None, grad_norms: bool = False) -> LossResult:
+              text_rows: torch.Tensor | None = None) -> LossResult:
     """Eq. 13 on one batch's network outputs (see :class:`EEESObjective`).
 
     ``text`` [B', D]: the caption feature of each text row (ESE rows); ``class_text`` [C, D]:
     one learned prompt feature per identity (ISE row); ``generator`` draws the CVSC partners.
     ``text_rows`` (None = every row): the output rows the text terms use, in order, one per
     ``text`` row (the first visible view and the infrared rows when a second visible view is
-    in the batch). ``grad_norms``: also measure, per weighted term, the gradient norm w.r.t.
-    the projected image feature (``LossResult.grad_norms``, see :func:`term_grad_norms`).
+    in the batch). The per-term gradient norms are measured against the projected image
+    feature (``LossResult.probe``).
     """
     w = cfg.weights
     terms: dict[str, torch.Tensor] = {}
@@ -150,12 +130,9 @@ def eees_loss(cfg: EEESConfig, outputs, labels: torch.Tensor, *, text: torch.Ten
         for name in text_names[1:]:
             text_total = text_total + weighted[name]
         total = total + text_total
-    norms = term_grad_norms(weighted, outputs["proj"]) if grad_norms and torch.is_grad_enabled() else {}
     terms = {k: v.detach() for k, v in terms.items()}
     terms["total"] = total.detach()
-    result = LossResult(total=total, terms=terms)
-    result.grad_norms = norms
-    return result
+    return LossResult(total=total, terms=terms, weighted=weighted, probe=outputs["proj"])
 
 
 def _text_terms(cfg: EEESConfig, outputs, labels, text, generator, terms, weighted) -> None:

@@ -14,15 +14,15 @@ from typing import Any
 import torch
 
 from vireid.methods.base import Stage, StageContext
-from vireid.methods.eees.config import PromptStageConfig
-from vireid.methods.prompt_fitting import fit_prompts
+from vireid.methods.eees.config import ISEStageConfig
+from vireid.methods.prompt_fitting import fit_prompts, frozen
 from vireid.models.prompt_learner import PromptLearner
 
 
-class PromptStage(Stage):
+class ISEStage(Stage):
     name = "prompts"
 
-    def __init__(self, cfg: PromptStageConfig, temperature: float):
+    def __init__(self, cfg: ISEStageConfig, temperature: float):
         self.cfg = cfg
         self.temperature = temperature
 
@@ -32,13 +32,10 @@ class PromptStage(Stage):
     def run(self, context: StageContext, previous: dict[str, dict[str, Any]]) -> dict[str, Any]:
         cfg, dev, model = self.cfg, context.device, context.model
         learner = PromptLearner(context.num_classes, model, n_ctx=cfg.n_ctx).to(dev)
-        text_flags = [p.requires_grad for p in model.text.parameters()]
-        model.text.requires_grad_(False)
-        feats = context.image_features("proj")
-        labels = torch.from_numpy(context.labels).to(dev)
-        history = fit_prompts(context, learner, feats, labels, cfg, self.temperature,
-                              title="ISE prompt stage", loss_key="prompt")
-        for p, flag in zip(model.text.parameters(), text_flags):
-            p.requires_grad_(flag)
+        with frozen(model.text):
+            feats = context.image_features("proj")
+            labels = torch.from_numpy(context.labels).to(dev)
+            history = fit_prompts(context, learner, feats, labels, cfg, self.temperature,
+                                  title="ISE prompt stage", loss_key="prompt", config_key="eees.prompt")
         class_text = learner.class_text_features().float()
         return {"ctx": learner.ctx.detach().cpu(), "class_text": class_text.cpu(), "history": history}

@@ -26,12 +26,14 @@ from torch import nn
 
 from vireid.errors import VireidError
 from vireid.losses import id_loss, wrt_loss
+from vireid.manifests.schema import MODALITY_INDEX
 from vireid.methods.base import LossResult, Objective, TrainBatch
 from vireid.methods.mun.config import MUNConfig
 from vireid.methods.mun.generator import AuxiliaryGenerator
 from vireid.methods.mun.losses import identity_alignment_loss, modality_alignment_loss
 
-VISIBLE, INFRARED, AUXILIARY = 0, 1, 2
+VISIBLE, INFRARED = MODALITY_INDEX["visible"], MODALITY_INDEX["infrared"]
+AUXILIARY = len(MODALITY_INDEX)  # the generated modality's code: the one after the real ones
 
 
 class MUNObjective(Objective):
@@ -84,17 +86,21 @@ def mun_loss(cfg: MUNConfig, outputs: dict[str, torch.Tensor], labels: torch.Ten
     terms: dict[str, torch.Tensor] = {}
     features = (outputs["pooled"], outputs["proj"])
     modality = outputs["modality"]
+    weighted: dict[str, torch.Tensor] = {}
     terms["id"] = sum(id_loss(h, labels, cfg.label_smoothing) for h in (outputs["logits"], outputs["proj_logits"]))
-    total = terms["id"]
+    total = weighted["id"] = terms["id"]
     if cfg.use_wrt:
         terms["wrt"] = sum(wrt_loss(f, labels) for f in features)
-        total = total + w.wrt * terms["wrt"]
+        weighted["wrt"] = w.wrt * terms["wrt"]
+        total = total + weighted["wrt"]
     if cfg.use_ial:
         terms["ial"] = sum(identity_alignment_loss(f, labels, modality) for f in features)
-        total = total + w.ial * terms["ial"]
+        weighted["ial"] = w.ial * terms["ial"]
+        total = total + weighted["ial"]
     if cfg.use_mal:
         terms["mal"] = sum(modality_alignment_loss(f, modality, VISIBLE, INFRARED) for f in features)
-        total = total + w.mal * terms["mal"]
+        weighted["mal"] = w.mal * terms["mal"]
+        total = total + weighted["mal"]
     terms = {k: v.detach() for k, v in terms.items()}
     terms["total"] = total.detach()
-    return LossResult(total=total, terms=terms)
+    return LossResult(total=total, terms=terms, weighted=weighted, probe=outputs["proj"])

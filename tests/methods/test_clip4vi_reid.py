@@ -15,11 +15,11 @@ from vireid.config import from_dict
 from vireid.errors import ConfigError, VireidError
 from vireid.losses import id_loss, wrt_loss
 from vireid.methods import method_config, resolve
-from vireid.methods.clip4vi import (
-    CLIP4VIConfig,
-    CLIP4VIObjective,
+from vireid.methods.clip4vi_reid import (
+    CLIP4VIReIDConfig,
+    CLIP4VIReIDObjective,
     TSGStage,
-    clip4vi_loss,
+    clip4vi_reid_loss,
     hsa_text_loss,
     identity_prototypes,
     text_bridge_loss,
@@ -152,8 +152,8 @@ def _outputs(n_ids=3, per=2, dim=6, classes=5, seed=0):
 
 def test_total_is_the_weighted_sum_of_reference_terms_with_split_gradients(f64):
     outputs, labels, class_text, text, ids = _outputs()
-    cfg = CLIP4VIConfig()
-    res = clip4vi_loss(cfg, outputs, labels, class_text, text=text, text_ids=ids)
+    cfg = CLIP4VIReIDConfig()
+    res = clip4vi_reid_loss(cfg, outputs, labels, class_text, text=text, text_ids=ids)
     n = len(labels) // 2
     v, r = slice(0, n), slice(n, None)
     f = outputs["proj"]
@@ -185,7 +185,7 @@ def test_total_is_the_weighted_sum_of_reference_terms_with_split_gradients(f64):
 def test_each_variant_has_its_terms_and_needs_visible_captions_at_most(f64, preset, keys, captions):
     outputs, labels, class_text, text, ids = _outputs()
     cfg = method_config(preset)
-    res = clip4vi_loss(cfg, outputs, labels, class_text, text=text, text_ids=ids)
+    res = clip4vi_reid_loss(cfg, outputs, labels, class_text, text=text, text_ids=ids)
     assert set(res.terms) == keys | {"total"}
     assert torch.isfinite(res.total)
     method = resolve(preset).method
@@ -196,15 +196,15 @@ def test_each_variant_has_its_terms_and_needs_visible_captions_at_most(f64, pres
 
 def test_config_validation():
     with pytest.raises(ConfigError, match="tsg"):
-        from_dict(CLIP4VIConfig, {"tsg": "llava"})
+        from_dict(CLIP4VIReIDConfig, {"tsg": "llava"})
     with pytest.raises(ConfigError, match="temperature"):
-        from_dict(CLIP4VIConfig, {"temperature": 0})
+        from_dict(CLIP4VIReIDConfig, {"temperature": 0})
     with pytest.raises(ConfigError, match="stage"):
-        from_dict(CLIP4VIConfig, {"stage": {"epochs": 0}})
+        from_dict(CLIP4VIReIDConfig, {"stage": {"epochs": 0}})
     cfg = method_config("clip4vi-reid-no-hsa", {"weights": {"ife": 0.5}})
     assert cfg.weights.ife == 0.5 and cfg.use_hsa is False and cfg.weights.tsg == 1.0
     with pytest.raises(VireidError, match="HSA"):
-        clip4vi_loss(CLIP4VIConfig(), *_outputs()[:3])
+        clip4vi_reid_loss(CLIP4VIReIDConfig(), *_outputs()[:3])
 
 
 # -- the network-facing parts ------------------------------------------------------------------
@@ -234,7 +234,7 @@ def _context(model, labels, modalities, captions=None, saved=None, sink=None, fe
 
 
 def test_tsg_prompts_ignore_infrared_images(tiny):
-    from vireid.methods.clip4vi import TSGStageConfig
+    from vireid.methods.clip4vi_reid import TSGStageConfig
 
     labels = [0, 0, 1, 1, 2, 2, 3, 3] * 2
     modalities = ["visible"] * 8 + ["infrared"] * 8
@@ -252,7 +252,7 @@ def test_tsg_prompts_ignore_infrared_images(tiny):
 
 
 def test_tsg_captions_read_visible_captions_only_and_resume_mid_stage(tiny):
-    from vireid.methods.clip4vi import TSGStageConfig
+    from vireid.methods.clip4vi_reid import TSGStageConfig
 
     labels = [0, 1, 2, 3, 0, 1, 2, 3]
     modalities = ["visible"] * 4 + ["infrared"] * 4
@@ -274,10 +274,10 @@ def test_tsg_captions_read_visible_captions_only_and_resume_mid_stage(tiny):
 def test_objective_trains_the_image_encoder_and_the_refined_prompts(tiny):
     from vireid.methods.base import TrainBatch
 
-    cfg = CLIP4VIConfig()
+    cfg = CLIP4VIReIDConfig()
     dim = tiny.text.text_projection.shape[1]
     tsg = {"class_text": torch.randn(4, dim), "ctx": torch.randn(4, cfg.stage.n_ctx, tiny.text.width) * 0.02}
-    objective = CLIP4VIObjective(cfg, tiny, tsg)
+    objective = CLIP4VIReIDObjective(cfg, tiny, tsg)
     assert set(objective.extra_state()) == {"bank", "prompt.ctx"}
     assert any(p is objective.prompt.ctx for p in objective.param_groups()["heads"])
     assert "text" not in objective.param_groups() or not objective.param_groups()["text"]
@@ -293,7 +293,7 @@ def test_objective_trains_the_image_encoder_and_the_refined_prompts(tiny):
 
 
 def test_tsg_prompts_resumed_from_saved_progress_equal_the_uninterrupted_stage(tiny):
-    from vireid.methods.clip4vi import TSGStageConfig
+    from vireid.methods.clip4vi_reid import TSGStageConfig
 
     labels = [0, 0, 1, 1, 2, 2, 3, 3] * 2
     modalities = ["visible"] * 8 + ["infrared"] * 8

@@ -20,10 +20,10 @@ from typing import Any
 from torch import nn
 
 from vireid.methods.base import Method, Needs, Objective, Stage, Variant
-from vireid.methods.clip4vi.config import CLIP4VIConfig, LossWeights, TSGStageConfig
-from vireid.methods.clip4vi.losses import hsa_text_loss, identity_prototypes, text_bridge_loss
-from vireid.methods.clip4vi.objective import CLIP4VIObjective, clip4vi_loss
-from vireid.methods.clip4vi.tsg import TSGStage
+from vireid.methods.clip4vi_reid.config import CLIP4VIReIDConfig, CLIP4VIReIDWeights, TSGStageConfig
+from vireid.methods.clip4vi_reid.losses import hsa_text_loss, identity_prototypes, text_bridge_loss
+from vireid.methods.clip4vi_reid.objective import CLIP4VIReIDObjective, clip4vi_reid_loss
+from vireid.methods.clip4vi_reid.tsg import TSGStage
 from vireid.methods.registry import register_method
 
 NAME = "clip4vi-reid"
@@ -35,7 +35,9 @@ class CLIP4VIReID(Method):
     paper = ("Yang et al., CLIP4VI-ReID: Learning Modality-shared Representations via CLIP Semantic "
              "Bridge for VI-ReID, arXiv 2511.10309 (a reading of the abstract, not the authors' code)")
     summary = "text from visible images only (TSG) -> infrared rectified toward it (IFE) -> refined shared text (HSA)"
-    config_cls = CLIP4VIConfig
+    config_cls = CLIP4VIReIDConfig
+    docs = "docs/methods/clip4vi-reid.md"
+    renamed_presets = {f"{dataset}-{NAME}": f"{NAME}-{dataset}" for dataset in ("sysu", "regdb", "llcm")}
     variants = (
         Variant(NAME, "full method; TSG = identity prompts learned on visible images only", {}),
         Variant(f"{NAME}-captions", "full method; TSG = captions of visible images only", {"tsg": "captions"}),
@@ -46,17 +48,17 @@ class CLIP4VIReID(Method):
                 {"use_ife": False, "use_hsa": False}),
     )
 
-    def needs(self, cfg: CLIP4VIConfig) -> Needs:
+    def needs(self, cfg: CLIP4VIReIDConfig) -> Needs:
         return Needs(captions=("visible",) if cfg.tsg == "captions" else ())
 
-    def stages(self, cfg: CLIP4VIConfig) -> list[Stage]:
+    def stages(self, cfg: CLIP4VIReIDConfig) -> list[Stage]:
         return [TSGStage(cfg.stage, cfg.tsg, cfg.temperature)]
 
-    def objective(self, cfg: CLIP4VIConfig, model: nn.Module, stage_outputs: dict[str, dict[str, Any]]) -> Objective:
-        return CLIP4VIObjective(cfg, model, stage_outputs["tsg"])
+    def objective(self, cfg: CLIP4VIReIDConfig, model: nn.Module, stage_outputs: dict[str, dict[str, Any]]) -> Objective:
+        return CLIP4VIReIDObjective(cfg, model, stage_outputs["tsg"])
 
 
 __all__ = [
-    "CLIP4VIConfig", "CLIP4VIObjective", "CLIP4VIReID", "LossWeights", "TSGStage", "TSGStageConfig",
-    "clip4vi_loss", "hsa_text_loss", "identity_prototypes", "text_bridge_loss",
+    "CLIP4VIReIDConfig", "CLIP4VIReIDObjective", "CLIP4VIReID", "CLIP4VIReIDWeights", "TSGStage", "TSGStageConfig",
+    "clip4vi_reid_loss", "hsa_text_loss", "identity_prototypes", "text_bridge_loss",
 ]

@@ -24,18 +24,18 @@ from torch import nn
 from vireid.errors import VireidError
 from vireid.losses import id_loss, wrt_loss
 from vireid.methods.base import LossResult, Objective, TrainBatch
-from vireid.methods.clip4vi.config import CLIP4VIConfig
-from vireid.methods.clip4vi.losses import INFRARED, VISIBLE, hsa_text_loss, text_bridge_loss
+from vireid.methods.clip4vi_reid.config import CLIP4VIReIDConfig
+from vireid.methods.clip4vi_reid.losses import INFRARED, VISIBLE, hsa_text_loss, text_bridge_loss
 from vireid.models.prompt_learner import PromptLearner
 
 
-class CLIP4VIObjective(Objective):
+class CLIP4VIReIDObjective(Objective):
     """``L_id + w_wrt L_wrt + w_tsg L_tsg + w_ife L_ife + w_hsa L_hsa`` (switches in the config).
 
     ``tsg_output`` is the TSG stage's output (``class_text`` [C, D]; ``ctx`` for prompts).
     """
 
-    def __init__(self, cfg: CLIP4VIConfig, model: nn.Module, tsg_output: dict):
+    def __init__(self, cfg: CLIP4VIReIDConfig, model: nn.Module, tsg_output: dict):
         super().__init__()
         cfg.validate()
         self.cfg = cfg
@@ -82,12 +82,12 @@ class CLIP4VIObjective(Objective):
             text = self.refined_text(ids)
             with torch.no_grad():
                 self.bank.index_copy_(0, ids, text.detach().to(self.bank.dtype))
-        return clip4vi_loss(self.cfg, out, batch.labels, self.bank, text=text, text_ids=ids)
+        return clip4vi_reid_loss(self.cfg, out, batch.labels, self.bank, text=text, text_ids=ids)
 
 
-def clip4vi_loss(cfg: CLIP4VIConfig, outputs, labels: torch.Tensor, class_text: torch.Tensor, *,
+def clip4vi_reid_loss(cfg: CLIP4VIReIDConfig, outputs, labels: torch.Tensor, class_text: torch.Tensor, *,
                  text: torch.Tensor | None = None, text_ids: torch.Tensor | None = None) -> LossResult:
-    """The main-stage objective on one batch's network outputs (see :class:`CLIP4VIObjective`).
+    """The main-stage objective on one batch's network outputs (see :class:`CLIP4VIReIDObjective`).
 
     ``class_text`` [C, D]: every identity's text (TSG output, or the HSA bank; detached
     here); ``text`` [K, D] / ``text_ids`` [K]: the trainable texts of the batch's identities
@@ -95,27 +95,30 @@ def clip4vi_loss(cfg: CLIP4VIConfig, outputs, labels: torch.Tensor, class_text: 
     """
     w = cfg.weights
     terms: dict[str, torch.Tensor] = {}
+    weighted: dict[str, torch.Tensor] = {}
+
+    def add(name: str, weight: float, value: torch.Tensor) -> torch.Tensor:
+        terms[name] = value
+        weighted[name] = weight * value
+        return weighted[name]
+
     heads = [outputs["logits"]] + ([outputs["proj_logits"]] if "proj_logits" in outputs else [])
     terms["id"] = sum(id_loss(h, labels, cfg.label_smoothing) for h in heads)
-    total = terms["id"]
+    total = weighted["id"] = terms["id"]
     if cfg.use_wrt:
-        terms["wrt"] = wrt_loss(outputs["pooled"], labels) + wrt_loss(outputs["proj"], labels)
-        total = total + w.wrt * terms["wrt"]
+        total = total + add("wrt", w.wrt, wrt_loss(outputs["pooled"], labels) + wrt_loss(outputs["proj"], labels))
     proj, modality = outputs["proj"], outputs["modality"]
     targets = class_text.detach()
     vis, ir = modality == VISIBLE, modality == INFRARED
     if vis.any():
-        terms["tsg"] = text_bridge_loss(proj[vis], targets, labels[vis], cfg.temperature)
-        total = total + w.tsg * terms["tsg"]
+        total = total + add("tsg", w.tsg, text_bridge_loss(proj[vis], targets, labels[vis], cfg.temperature))
     if cfg.use_ife and ir.any():
-        terms["ife"] = text_bridge_loss(proj[ir], targets, labels[ir], cfg.temperature)
-        total = total + w.ife * terms["ife"]
+        total = total + add("ife", w.ife, text_bridge_loss(proj[ir], targets, labels[ir], cfg.temperature))
     if cfg.use_hsa:
         if text is None or text_ids is None:
             raise VireidError("clip4vi-reid: HSA needs the batch identities' trainable texts")
-        terms["hsa"] = hsa_text_loss(proj.detach(), modality, labels, text, text_ids, cfg.temperature,
-                                     cfg.balance)
-        total = total + w.hsa * terms["hsa"]
+        total = total + add("hsa", w.hsa, hsa_text_loss(proj.detach(), modality, labels, text, text_ids,
+                                                        cfg.temperature, cfg.balance))
     terms = {k: v.detach() for k, v in terms.items()}
     terms["total"] = total.detach()
-    return LossResult(total=total, terms=terms)
+    return LossResult(total=total, terms=terms, weighted=weighted, probe=proj)

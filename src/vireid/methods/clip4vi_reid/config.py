@@ -1,7 +1,7 @@
-"""CLIP4VIConfig: which CLIP4VI-ReID modules are on, their weights, and the TSG stage.
+"""CLIP4VIReIDConfig: which CLIP4VI-ReID modules are on, their weights, and the TSG stage.
 
 The defaults are the full method with learned identity prompts as the text semantics; the
-variants in ``vireid.methods.clip4vi`` switch the text source to visible captions or turn
+variants in ``vireid.methods.clip4vi_reid`` switch the text source to visible captions or turn
 IFE / HSA off. Every setting is a reading of the paper's abstract (no code or equations are
 public): see docs/methods/clip4vi-reid.md.
 """
@@ -18,7 +18,7 @@ TSG_SOURCES = ("prompts", "captions")
 
 
 @dataclass
-class LossWeights:
+class CLIP4VIReIDWeights:
     """Weights of the main-stage terms (ID loss has weight 1).
 
     ``tsg``: visible image -> identity text cross-entropy (keeps the visible-text alignment);
@@ -54,7 +54,7 @@ class TSGStageConfig(PromptFitConfig):
 
 
 @dataclass
-class CLIP4VIConfig:
+class CLIP4VIReIDConfig:
     """CLIP4VI-ReID switches (defaults: the full method, TSG from learned prompts).
 
     ``tsg``: where the identity text semantics come from, ``prompts`` (learned tokens fitted
@@ -69,7 +69,7 @@ class CLIP4VIConfig:
     use_ife: bool = True
     use_hsa: bool = True
     use_wrt: bool = True
-    weights: LossWeights = field(default_factory=LossWeights)
+    weights: CLIP4VIReIDWeights = field(default_factory=CLIP4VIReIDWeights)
     balance: float = 1.0
     temperature: float = 0.07
     label_smoothing: float = 0.0

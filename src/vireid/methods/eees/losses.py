@@ -1,10 +1,52 @@
-"""Cross-View Semantics Compensation: EEES Eq. 6-7 (fusion) and Eq. 11 (distillation)."""
+"""EEES's own losses, pure tensor functions: the image-caption contrastive loss (Eq. 3-5,
+8-10), Cross-View Semantics Compensation (Eq. 6-7 fusion, Eq. 11 distillation), Cross-Modality
+Semantics Purification (Eq. 12), and the ISE row's prompt cross-entropy."""
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 from vireid.errors import VireidError
+from vireid.losses.contrastive import check_pairs, similarity, supcon_both_ways
+
+
+def contrastive_loss(image: torch.Tensor, text: torch.Tensor, temperature: float, *,
+                     labels: torch.Tensor | None = None, normalize: bool = True) -> torch.Tensor:
+    """Image-text InfoNCE for ONE modality's N image/caption pairs (EEES Eq. 3-5).
+
+    ``labels=None`` (EEES ``positives = "pair"``, Eq. 3-5 as written): row i of ``image`` is
+    paired with row i of ``text`` and that caption is the only positive. With ``labels``
+    (``positives = "identity"``, supervised contrastive learning, Khosla et al. 2020, which
+    the paper cites for Eq. 3 and the authors' CSDN code uses): every same-label caption is a
+    positive, and the loss per row is minus the mean log-probability of its positives.
+    Returns ``L_i2t + L_t2i`` for this modality, each direction averaged over the N rows. The
+    paper's ``L_con^o`` is the sum of this value over the visible and the infrared halves;
+    applied to CVSC-fused pairs it gives ``L_con^m`` (Eq. 8-10). ``normalize`` picks the
+    similarity (see :func:`similarity`). With all labels distinct both readings agree.
+    """
+    check_pairs("contrastive_loss", image, text)
+    logits = similarity(image, text, temperature, normalize)
+    if labels is not None:
+        if labels.shape != (image.shape[0],):
+            raise ValueError(f"contrastive_loss: labels must be [N] = [{image.shape[0]}], got {tuple(labels.shape)}")
+        return supcon_both_ways(logits, labels)
+    target = torch.arange(image.shape[0], device=image.device)
+    return F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target)
+
+
+def prompt_ce_loss(image: torch.Tensor, class_text: torch.Tensor, labels: torch.Tensor, temperature: float,
+                   normalize: bool = True) -> torch.Tensor:
+    """Image-to-all-identities cross-entropy against learned prompt features (ISE, stage 2).
+
+    ``class_text`` is [C, D], one text feature per identity; each image must be most similar
+    to its own identity's prompt among all C. Used by the ``ise`` ablation instead of the
+    caption contrastive loss (CLIP-ReID's second stage). ``normalize=False``: raw dot
+    products (CSDN's stage-3 ``proj @ T^T``), see :func:`similarity`.
+    """
+    if image.ndim != 2 or class_text.ndim != 2 or image.shape[1] != class_text.shape[1]:
+        raise ValueError(f"prompt_ce_loss: expected image [N, D] and class_text [C, D], got {tuple(image.shape)} and {tuple(class_text.shape)}")
+    return F.cross_entropy(similarity(image, class_text, temperature, normalize), labels)
 
 
 def cvsc_partners(labels: torch.Tensor, m: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -81,3 +123,24 @@ def kd_loss(fused: torch.Tensor, single: torch.Tensor, reduction: str = "sum") -
         raise ValueError(f"kd_loss: reduction must be 'sum' or 'mean', got {reduction!r}")
     squared = (fused.detach() - single).pow(2)
     return squared.sum(dim=1).mean() if reduction == "sum" else squared.mean()
+
+
+def cmsp_loss(f_v: torch.Tensor, f_r: torch.Tensor, t_v: torch.Tensor, t_r: torch.Tensor) -> torch.Tensor:
+    """EEES Eq. 12 on the tensors as given (all [N, D], row i of each is the same identity).
+
+    ``mean_i (||f_v_i - t_v_i|| - ||f_v_i - t_r_i||)^2 + mean_i (||f_r_i - t_r_i|| - ||f_r_i - t_v_i||)^2``:
+    each image should be as far from the other modality's caption of its identity as from
+    its own modality's caption. Distances are Euclidean, computed with a clamped square root
+    so identical vectors give finite gradients.
+    """
+    shapes = {tuple(t.shape) for t in (f_v, f_r, t_v, t_r)}
+    if len(shapes) != 1 or f_v.ndim != 2:
+        raise ValueError(f"cmsp_loss: expected four [N, D] tensors of equal shape, got {sorted(shapes)}")
+
+    def dist(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        # At least float32 so the eps clamp survives half precision (autocast) and the sqrt stays finite.
+        return (a - b).to(torch.promote_types(a.dtype, torch.float32)).pow(2).sum(dim=1).clamp(min=1e-12).sqrt()
+
+    visible = (dist(f_v, t_v) - dist(f_v, t_r)).pow(2).mean()
+    infrared = (dist(f_r, t_r) - dist(f_r, t_v)).pow(2).mean()
+    return visible + infrared

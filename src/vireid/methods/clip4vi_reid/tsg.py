@@ -26,9 +26,9 @@ from tqdm.auto import tqdm
 
 from vireid.errors import VireidError
 from vireid.methods.base import Stage, StageContext
-from vireid.methods.clip4vi.config import TSGStageConfig
-from vireid.methods.clip4vi.losses import identity_prototypes
-from vireid.methods.prompt_fitting import fit_prompts
+from vireid.methods.clip4vi_reid.config import TSGStageConfig
+from vireid.methods.clip4vi_reid.losses import identity_prototypes
+from vireid.methods.prompt_fitting import fit_prompts, frozen
 from vireid.models.prompt_learner import PromptLearner
 from vireid.tokenizer import tokenize
 
@@ -47,15 +47,10 @@ class TSGStage(Stage):
 
     def run(self, context: StageContext, previous: dict[str, dict[str, Any]]) -> dict[str, Any]:
         model = context.model
-        flags = [p.requires_grad for p in model.text.parameters()]
-        model.text.requires_grad_(False)
-        try:
+        with frozen(model.text):
             if self.source == "prompts":
                 return self._prompts(context)
             return self._captions(context)
-        finally:
-            for p, flag in zip(model.text.parameters(), flags):
-                p.requires_grad_(flag)
 
     # -- prompts -------------------------------------------------------------------------------
     def _prompts(self, context: StageContext) -> dict[str, Any]:
@@ -67,7 +62,7 @@ class TSGStage(Stage):
         feats = context.image_features("proj")[visible.to(dev)].float()
         labels = torch.from_numpy(context.labels)[visible].to(dev)
         history = fit_prompts(context, learner, feats, labels, cfg, self.temperature,
-                              title="TSG stage", loss_key="tsg")
+                              title="TSG stage", loss_key="tsg", config_key="clip4vi-reid.stage")
         class_text = learner.class_text_features().float()
         return {"ctx": learner.ctx.detach().cpu(), "class_text": class_text.cpu(), "history": history}
 

@@ -12,9 +12,10 @@ import torch
 import torch.nn.functional as F
 
 from vireid.losses import similarity
+from vireid.manifests.schema import MODALITY_INDEX
 
-VISIBLE = 0
-INFRARED = 1
+VISIBLE = MODALITY_INDEX["visible"]
+INFRARED = MODALITY_INDEX["infrared"]
 
 
 def identity_prototypes(features: torch.Tensor, labels: torch.Tensor, num_classes: int,
