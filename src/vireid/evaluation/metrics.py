@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vireid.errors import VireidError
 from vireid.evaluation.errors import EvaluationError
 from vireid.evaluation.ranking import per_query
 from vireid.evaluation.rules import PRESETS, GalleryRule, gallery_rule
