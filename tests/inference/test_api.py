@@ -14,7 +14,8 @@ from vireid.evaluation.checkpoint import checkpoint_features
 def test_embed_equals_what_vireid_eval_extracts(tiny_checkpoint, synth_sysu_root):
     table = checkpoint_features(tiny_checkpoint, "sysu", synth_sysu_root, trials=1)
     model = vireid.load(tiny_checkpoint)
-    assert model.feature_options.to_dict() == {"feature": "concat", "flip": "mean", "interpolation": "bicubic"}
+    assert model.feature_options.record() == {"feature": "concat", "flip": "mean", "interpolation": "bicubic",
+                                             "pixel_stats": "checkpoint"}
     picks = [0, 1, len(table.paths) - 1]
     paths = [synth_sysu_root / table.paths[i] for i in picks]
     modalities = [table.modalities[i] for i in picks]

@@ -41,7 +41,7 @@ def test_features_match_the_api_and_a_broken_image_is_a_row_with_an_error(model,
     np.testing.assert_allclose(emb.feats, model.embed(sorted(folder.glob("0*.jpg")), "infrared"), atol=1e-5)
     meta = read_metadata(out)
     assert meta["checkpoint_sha256"] == model.fingerprint and meta["dim"] == model.dim
-    assert meta["feature_options"] == model.feature_options.to_dict() and meta["failed"] == 1
+    assert meta["feature_options"] == model.feature_options.record() and meta["failed"] == 1
     assert not work_dir(out).exists()
 
 

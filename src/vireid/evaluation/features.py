@@ -25,7 +25,7 @@ Every row returned has unit L2 norm.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +98,12 @@ class FeatureOptions:
     def record(self) -> dict[str, str]:
         """What results and feature files record of them."""
         return asdict(self)
+
+    def override(self, **values: str | None) -> FeatureOptions:
+        """These options with every non-None value of ``values`` replaced, validated."""
+        options = replace(self, **{k: v for k, v in values.items() if v is not None})
+        options.check("options")
+        return options
 
 
 def flip_mode(flip: bool | str) -> str:

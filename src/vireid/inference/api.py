@@ -21,6 +21,7 @@ from PIL import Image
 
 from vireid import __version__
 from vireid.datasets.images import load_rgb
+from vireid.device import resolve_device
 from vireid.errors import VireidError
 from vireid.evaluation.checkpoint import load_checkpoint_model
 from vireid.evaluation.features import encode_batch, to_model_input
@@ -90,8 +91,9 @@ class ReIDModel:
 
     def preprocess(self, image: ImageLike, where: str = "image") -> torch.Tensor:
         """The normalised network input [3, H, W] of one image (as ``vireid eval`` prepares it)."""
-        return to_model_input(as_pil(image, where), self.image_size, self.network.pixel_mean,
-                              self.network.pixel_std, self.feature_options.interpolation)
+        mean, std = self.feature_options.mean_std(self.network)
+        return to_model_input(as_pil(image, where), self.image_size, mean, std,
+                              self.feature_options.interpolation)
 
     @torch.no_grad()
     def embed_batch(self, images: torch.Tensor, modality: str) -> torch.Tensor:
@@ -144,12 +146,7 @@ def load(checkpoint: str | Path, device: str | torch.device = "cpu", *, feature:
     ``feature`` / ``flip`` / ``interpolation`` override the checkpoint's own test-feature
     options. A missing file or one that is not a vireid checkpoint is a VireidError naming it.
     """
-    try:
-        device = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise VireidError(f"device: {device!r} is not a torch device ({exc})") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise VireidError(f"device: {device} asked for, but CUDA is not available on this machine")
+    device = torch.device(resolve_device(str(device), key="device"))
     network, meta = load_checkpoint_model(checkpoint, str(device))
     options = recipe_options((meta.get("training") or {}).get("recipe"))
     options = options.override(feature=feature, flip=flip, interpolation=interpolation)

@@ -50,8 +50,8 @@ class _Images(Dataset):
 
     def __init__(self, root: Path, rows: Sequence[ImageRow], model: ReIDModel):
         self.root, self.rows = root, list(rows)
-        net = model.network
-        self.args = (model.image_size, net.pixel_mean, net.pixel_std, model.feature_options.interpolation)
+        mean, std = model.feature_options.mean_std(model.network)
+        self.args = (model.image_size, mean, std, model.feature_options.interpolation)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -63,7 +63,7 @@ class _Images(Dataset):
 
 def run_fingerprint(model: ReIDModel, source: ImageSource) -> str:
     """Parts of another checkpoint, feature options, root or image list are never merged."""
-    return hash_json({"checkpoint": model.fingerprint, "options": model.feature_options.to_dict(),
+    return hash_json({"checkpoint": model.fingerprint, "options": model.feature_options.record(),
                       "root": str(source.root.resolve()),
                       "images": hash_strings(f"{r.path}\t{r.modality}" for r in source.rows)})
 
@@ -163,7 +163,7 @@ def merge(out: Path, model: ReIDModel, source: ImageSource,
         dims = pc.list_value_length(table.column("feature")).drop_null().unique().to_pylist()
         failed = len(expected) - table.column("error").null_count
         meta = {"fingerprint": fingerprint, "complete": True, "checkpoint": model.info["checkpoint"],
-                "checkpoint_sha256": model.fingerprint, "feature_options": model.feature_options.to_dict(),
+                "checkpoint_sha256": model.fingerprint, "feature_options": model.feature_options.record(),
                 "dim": dims[0] if dims else None, "model": model.info, "root": str(source.root),
                 "images": len(expected), "failed": failed, **provenance()}
         write_manifest(table, out, KIND, metadata=meta)

@@ -70,7 +70,7 @@ def preprocessing(model: ReIDModel, files: dict[str, str], fmt: str) -> dict[str
             "output": "features: float32 [B, D], unit L2 norm", "dim": model.dim,
             "image_size": list(model.image_size), "mean": list(net.pixel_mean), "std": list(net.pixel_std),
             "interpolation": model.feature_options.interpolation, "scale": "pixel / 255, then (x - mean) / std",
-            "color": "RGB", "feature_options": model.feature_options.to_dict(),
+            "color": "RGB", "feature_options": model.feature_options.record(),
             "modality": "one graph per modality: pick the file of the images' modality",
             "checkpoint": model.info["checkpoint"], "checkpoint_sha256": model.fingerprint, "model": model.info}
 
