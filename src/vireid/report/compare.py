@@ -64,7 +64,7 @@ def row_stat(runs: list[RunFolder], setting: str, metric: str) -> Stat | None:
 
 
 def comparison_table(groups: OrderedDict[str, list[RunFolder]], reference: str, setting: str) -> str:
-    head = ["row", "seeds"]
+    head = ["row", "seed(s)"]  # the seeds behind each row, by value
     for m in METRICS:
         head += [m, f"Δ{m}"]
     ref = {m: row_stat(groups[reference], setting, m) for m in METRICS}
