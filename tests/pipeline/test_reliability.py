@@ -2,11 +2,13 @@
 checkpoint it evaluates; `pipeline all` takes the captioning options."""
 
 import json
+import sys
 
 import pytest
 import typer
 from typer.testing import CliRunner
 
+from vireid import cli
 from vireid.cli import app
 from vireid.pipeline.layout import RunLayout
 
@@ -67,3 +69,17 @@ def test_a_retrain_replaces_only_the_files_training_wrote(synth_sysu_root, train
     assert {rel: (method / rel).read_text() for rel in mine} == mine
     owned = json.loads((method / ".vireid-owned.json").read_text())["files"]
     assert "checkpoints/last.pt" in owned and not set(owned) & set(mine)
+
+
+def test_eval_of_a_run_folder_without_its_index_is_one_line(synth_sysu_root, tmp_path, monkeypatch, capsys):
+    layout = RunLayout(tmp_path)
+    last = layout.last_checkpoint("tiny-baseline")
+    last.parent.mkdir(parents=True)
+    last.write_bytes(b"not reached: the missing index is reported first")
+    monkeypatch.setattr(sys, "argv", ["vireid", "pipeline", "eval", "--root", str(synth_sysu_root),
+                                      "--run", str(tmp_path), "--method", "tiny-baseline", "--trials", "1"])
+    with pytest.raises(SystemExit) as exit_:
+        cli.main()
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith(f"error: {layout.index}: image index not found")

@@ -230,6 +230,9 @@ def eval_stage(run: RunLayout, method: str, dataset: str, root: Path, checkpoint
 
     if not Path(checkpoint).is_file():
         raise VireidError(f"{checkpoint}: checkpoint not found (run the train stage first: make train)")
+    if not run.index.is_file():  # the test lists' fingerprint: a run folder without its index
+        raise VireidError(f"{run.index}: image index not found; this run folder has no index stage "
+                          f"(run `make captions` or `vireid pipeline train` for it first)")
     out = run.results_dir(method)
     # The file's name is an input too: "best.pt was deleted, last.pt evaluated" shows as a change
     # of checkpoint_file, and results.json records the path evaluated.
