@@ -18,6 +18,15 @@ from typing import Any, TypeVar
 
 from vireid.errors import ConfigError
 
+# Shipped beside the package: the shared tiny base config and the training recipes
+# (recipe-<name>.toml), read by training (their training keys) and inference (their [eval] table).
+SHARED_CONFIGS = Path(__file__).resolve().parent / "configs"
+
+
+def recipe_path(name: str) -> Path:
+    """Where recipe ``name`` ships (the file may not exist: callers decide what that means)."""
+    return SHARED_CONFIGS / f"recipe-{name}.toml"
+
 T = TypeVar("T")
 
 

@@ -11,21 +11,17 @@ own (a recipe's ``[eval]`` table, e.g. the authors' recipe tests with ``bilinear
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from vireid.config import load_toml
+from vireid.config import load_toml, recipe_path
 from vireid.evaluation.features import FeatureOptions
 
 __all__ = ["FeatureOptions", "recipe_options"]
 
-# The recipe files ship in vireid/configs as recipe-<name>.toml (vireid.training.config reads
-# their training keys; inference may not import training, so it reads the [eval] table here).
-_CONFIGS = Path(__file__).resolve().parent.parent / "configs"
-
 
 def recipe_options(recipe: str | None) -> FeatureOptions:
     """The test-feature options of training recipe ``recipe`` (defaults when it has none)."""
-    path = _CONFIGS / f"recipe-{recipe}.toml"
-    if not recipe or not path.is_file():
+    if not recipe:
+        return FeatureOptions()
+    path = recipe_path(recipe)
+    if not path.is_file():  # a recipe this version does not ship: the evaluation defaults
         return FeatureOptions()
     return FeatureOptions.from_mapping(load_toml(path).get("eval", {}), where=f"{path.name} [eval]")

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from vireid.config import apply_overrides, from_dict, load_toml, merge, to_dict
+from vireid.config import SHARED_CONFIGS, apply_overrides, from_dict, load_toml, merge, recipe_path, to_dict
 from vireid.datasets.registry import DATASETS
 from vireid.errors import ConfigError
 from vireid.evaluation.features import FeatureOptions
@@ -42,7 +42,7 @@ from vireid.methods import Needs, list_methods, method_names, resolve
 from vireid.models import ModelConfig
 from vireid.training.optim import OptimConfig
 
-PRESET_DIR = Path(__file__).resolve().parent.parent / "configs"  # the shared tiny base and the recipes
+PRESET_DIR = SHARED_CONFIGS  # the shared tiny base and the recipes
 TINY = "tiny"
 PAPER = "paper"
 _NOTED: set[str] = set()  # renamed presets already noted in this process
@@ -206,7 +206,7 @@ def recipe_names() -> list[str]:
 
 
 def _recipe_file(name: str) -> Path:
-    path = PRESET_DIR / f"{RECIPE_PREFIX}{name}.toml"
+    path = recipe_path(name)
     if not path.is_file():
         raise ConfigError(f"recipe: unknown {name!r} (known: {', '.join(recipe_names())})")
     return path
