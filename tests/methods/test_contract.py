@@ -30,7 +30,7 @@ import pytest
 import torch
 
 from vireid.methods import StageContext, TrainBatch, list_methods, resolve
-from vireid.methods.base import PRESET_SCALES
+from vireid.methods.method import PRESET_SCALES
 from vireid.models.store import load_checkpoint, load_model, model_checkpoint_state, save_checkpoint
 from vireid.tokenizer import tokenize
 from vireid.training.config import preset_names, resolve_config

@@ -1,54 +1,27 @@
-"""What a method is: the contract between one method module and the method-agnostic trainer.
+"""The training side of the method contract: what the method-agnostic trainer hands a method
+and gets back from it.
 
-A method module subclasses :class:`Method` and registers it (``@register_method``). It
-declares its typed config section, what inputs it needs, how its network is built from
-``vireid.models`` parts, optional preparatory stages (e.g. prompt learning) and its training
-objective, an ``nn.Module`` that maps one :class:`TrainBatch` to a :class:`LossResult`.
-Named variants (e.g. the ablation rows of a paper's table) are presets of its config.
-The trainer calls these hooks and knows no method by name.
+:class:`TrainBatch` (one step's inputs), :class:`Objective` (the method's training module,
+``forward(batch) -> LossResult``), :class:`LossResult` (total, terms and the diagnostics),
+:class:`Stage` / :class:`StageContext` (preparatory stages). A method's declaration (name,
+variants, presets, published numbers and the hooks that build these) is
+:class:`vireid.methods.method.Method`, which imports no torch; this module does, and loads when
+a method trains.
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from vireid.config import load_toml
-from vireid.datasets.registry import DATASETS
 from vireid.errors import VireidError
-from vireid.methods.tables import PaperTable, Published
-from vireid.models.config import ModelConfig
-from vireid.models.registry import build_model
-
-
-@dataclass(frozen=True)
-class Needs:
-    """Inputs a configured method reads besides images and identity labels.
-
-    ``captions``: the modalities whose per-image captions it trains on (``()`` = none).
-    """
-
-    captions: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Variant:
-    """A named preset of a method: ``config`` is merged over the method's config defaults."""
-
-    name: str
-    summary: str
-    config: dict[str, Any] = field(default_factory=dict)
-
-
-PRESET_SCALES = ("paper", "tiny")  # <package>/presets/<scale>.toml: settings of every variant at that scale
 
 
 @dataclass
@@ -179,45 +152,3 @@ class Stage:
 
     def run(self, context: StageContext, previous: dict[str, dict[str, Any]]) -> dict[str, Any]:
         raise NotImplementedError
-
-
-class Method:
-    """Base class of a registered method (see the module docstring)."""
-
-    name: ClassVar[str] = ""
-    paper: ClassVar[str] = ""  # citation of the paper it comes from
-    summary: ClassVar[str] = ""  # one line for ``vireid methods``
-    config_cls: ClassVar[type] = object  # dataclass of the method's config section
-    variants: ClassVar[tuple[Variant, ...]] = ()
-    default_variant: ClassVar[str] = ""  # "" = the variant named like the method, else the first
-    datasets: ClassVar[tuple[str, ...]] = tuple(DATASETS)  # datasets it has <variant>-<dataset> presets for
-    docs: ClassVar[str] = ""  # its documentation page, relative to the repository root
-    published: ClassVar[Published] = Published()  # the literature's numbers of its default variant
-    tables: ClassVar[tuple[PaperTable, ...]] = ()  # its paper's tables that `vireid reproduce` trains
-    # Preset names of the previous release -> today's (kept one release, with a one-line note).
-    renamed_presets: ClassVar[dict[str, str]] = {}
-
-    @classmethod
-    def preset_dir(cls) -> Path:
-        """``presets/`` beside the module that defines the method (package data)."""
-        return Path(inspect.getfile(cls)).resolve().parent / "presets"
-
-    def preset_overlay(self, scale: str) -> dict[str, Any]:
-        """The method's settings for every variant at ``scale`` (``presets/<scale>.toml``; {} if none)."""
-        path = self.preset_dir() / f"{scale}.toml"
-        return load_toml(path) if path.is_file() else {}
-
-    def needs(self, cfg: Any) -> Needs:
-        return Needs()
-
-    def build_model(self, model_cfg: ModelConfig, num_classes: int, cfg: Any) -> nn.Module:
-        return build_model(model_cfg, num_classes)
-
-    def stages(self, cfg: Any) -> list[Stage]:
-        return []
-
-    def objective(self, cfg: Any, model: nn.Module, stage_outputs: dict[str, dict[str, Any]]) -> Objective:
-        raise NotImplementedError
-
-    def validate(self, cfg: Any, train_cfg: Any) -> None:
-        """Cross-section rules (e.g. sampler sizes the objective needs); raise ConfigError."""

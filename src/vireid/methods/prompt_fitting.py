@@ -15,7 +15,6 @@ import copy
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -25,21 +24,10 @@ from tqdm.auto import tqdm
 from vireid.errors import VireidError
 from vireid.losses import supervised_contrastive_loss
 from vireid.methods.base import StageContext
+from vireid.methods.prompt_config import PromptFitConfig
 from vireid.models.prompt_learner import PromptLearner
 from vireid.rng import rng_state, set_rng_state
 from vireid.schedules import warmup_cosine_factor
-
-
-@dataclass
-class PromptFitConfig:
-    """The schedule of one prompt-fitting stage (CLIP-ReID stage-1 defaults)."""
-
-    epochs: int = 60
-    n_ctx: int = 4  # learnable tokens per identity ("A photo of a X X X X person.")
-    lr: float = 3.5e-4
-    weight_decay: float = 1e-4
-    batch_size: int = 64
-    warmup_epochs: int = 5
 
 
 @contextmanager

@@ -1,6 +1,9 @@
-"""The method registry: ``@register_method`` on a :class:`~vireid.methods.base.Method` class
+"""The method registry: ``@register_method`` on a :class:`~vireid.methods.method.Method` class
 makes it and its variants available by name to the trainer, ``vireid methods`` and
-``vireid reproduce``. Names are unique across methods and variants."""
+``vireid reproduce``. Names are unique across methods and variants.
+
+Registering imports only the method packages' declarations (no torch): their training parts
+load when a hook builds them."""
 
 from __future__ import annotations
 
@@ -9,16 +12,16 @@ import pkgutil
 from dataclasses import dataclass
 
 from vireid.errors import ConfigError
-from vireid.methods.base import Method, Variant
+from vireid.methods.method import Method, Variant
 
 _METHODS: dict[str, Method] = {}
 _NAMES: dict[str, tuple[str, str]] = {}  # method or variant name -> (method, variant)
-_INFRASTRUCTURE = {"base", "registry", "cli", "prompt_fitting", "tables"}
 _discovered = False
 
 
 def discover() -> None:
-    """Import every method module of ``vireid.methods`` once (each registers itself)."""
+    """Import every method package of ``vireid.methods`` once (each registers itself); its
+    modules (``base``, ``registry``, ...) are the infrastructure, not methods."""
     global _discovered
     if _discovered:
         return
@@ -26,7 +29,7 @@ def discover() -> None:
     import vireid.methods as package
 
     for info in pkgutil.iter_modules(package.__path__):
-        if info.name not in _INFRASTRUCTURE and not info.name.startswith("_"):
+        if info.ispkg and not info.name.startswith("_"):
             importlib.import_module(f"{package.__name__}.{info.name}")
 
 

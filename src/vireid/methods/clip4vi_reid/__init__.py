@@ -11,20 +11,24 @@ HSA  the text semantics are refined during the main stage to fit both modalities
      (:func:`hsa_text_loss`), and both modalities align to the refined texts.
 
 Plus ID + WRT. Module-to-code map and the alternatives considered: docs/methods/clip4vi-reid.md.
+
+This module is the declaration and imports no torch (``vireid methods`` reads it); the TSG
+stage, losses and objective load when the method trains.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from torch import nn
-
-from vireid.methods.base import Method, Needs, Objective, Stage, Variant
+from vireid.lazy import lazy_package
 from vireid.methods.clip4vi_reid.config import CLIP4VIReIDConfig, CLIP4VIReIDWeights, TSGStageConfig
-from vireid.methods.clip4vi_reid.losses import hsa_text_loss, identity_prototypes, text_bridge_loss
-from vireid.methods.clip4vi_reid.objective import CLIP4VIReIDObjective, clip4vi_reid_loss
-from vireid.methods.clip4vi_reid.tsg import TSGStage
+from vireid.methods.method import Method, Needs, Variant
 from vireid.methods.registry import register_method
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from vireid.methods.base import Objective, Stage
 
 NAME = "clip4vi-reid"
 
@@ -52,12 +56,21 @@ class CLIP4VIReID(Method):
         return Needs(captions=("visible",) if cfg.tsg == "captions" else ())
 
     def stages(self, cfg: CLIP4VIReIDConfig) -> list[Stage]:
+        from vireid.methods.clip4vi_reid.tsg import TSGStage
+
         return [TSGStage(cfg.stage, cfg.tsg, cfg.temperature)]
 
     def objective(self, cfg: CLIP4VIReIDConfig, model: nn.Module, stage_outputs: dict[str, dict[str, Any]]) -> Objective:
+        from vireid.methods.clip4vi_reid.objective import CLIP4VIReIDObjective
+
         return CLIP4VIReIDObjective(cfg, model, stage_outputs["tsg"])
 
 
+# The training parts (torch) load on first use.
+lazy_package(__name__, {
+    "CLIP4VIReIDObjective": "objective", "clip4vi_reid_loss": "objective", "TSGStage": "tsg",
+    "hsa_text_loss": "losses", "identity_prototypes": "losses", "text_bridge_loss": "losses",
+})
 __all__ = [
     "CLIP4VIReIDConfig", "CLIP4VIReIDObjective", "CLIP4VIReID", "CLIP4VIReIDWeights", "TSGStage", "TSGStageConfig",
     "clip4vi_reid_loss", "hsa_text_loss", "identity_prototypes", "text_bridge_loss",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from vireid.errors import ConfigError
-from vireid.methods.prompt_fitting import PromptFitConfig
+from vireid.methods.prompt_config import PromptFitConfig
 
 TSG_SOURCES = ("prompts", "captions")
 

@@ -6,25 +6,27 @@ against cached image features; (3) High-level Semantic Embedding (HSE): the netw
 with ID + MSEL + WRT and a cross-entropy of its projected features against the fixed fused
 text feature of every identity. Facts, choices and the equation-to-code map:
 docs/methods/csdn.md.
+
+This module is the declaration and imports no torch (``vireid methods`` reads it); the stages,
+fusion, losses and objective load when the method trains.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
-
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from vireid.errors import ConfigError, VireidError
-from vireid.methods.base import Method, Objective, Stage, Variant
+from vireid.lazy import lazy_package
 from vireid.methods.csdn.config import CSDNConfig, FusionConfig, HSEWeights, PromptConfig
-from vireid.methods.csdn.fusion import SemanticFusion
-from vireid.methods.csdn.losses import msel_loss, stage_pair_loss
-from vireid.methods.csdn.objective import CSDNObjective, csdn_loss
-from vireid.methods.csdn.stages import FUSION, PROMPTS, FusionStage, ModalityPromptStage, fuse_all, stage_lr
+from vireid.methods.method import Method, Variant
 from vireid.methods.registry import register_method
 from vireid.methods.tables import Published
-from vireid.models.registry import build_model
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from vireid.methods.base import Objective, Stage
 
 
 @register_method
@@ -52,13 +54,20 @@ class CSDN(Method):
                               f"{train_cfg.sampler.per_modality}")
 
     def build_model(self, model_cfg, num_classes: int, cfg: CSDNConfig) -> nn.Module:
+        from vireid.models.registry import build_model
+
         return build_model(replace(model_cfg, gem_learnable=cfg.learnable_gem, neck_bias=cfg.train_neck_bias),
                            num_classes)
 
     def stages(self, cfg: CSDNConfig) -> list[Stage]:
+        from vireid.methods.csdn.stages import FusionStage, ModalityPromptStage
+
         return [ModalityPromptStage(cfg.prompt)] + ([FusionStage(cfg.fusion)] if cfg.use_sii else [])
 
     def objective(self, cfg: CSDNConfig, model: nn.Module, stage_outputs: dict[str, dict]) -> Objective:
+        from vireid.methods.csdn.objective import CSDNObjective
+        from vireid.methods.csdn.stages import FUSION, PROMPTS
+
         source = stage_outputs.get(FUSION, {}).get("class_text") if cfg.use_sii else \
             stage_outputs.get(PROMPTS, {}).get("text_visible")
         if source is None:
@@ -66,6 +75,12 @@ class CSDN(Method):
         return CSDNObjective(cfg, model, source.to(next(model.parameters()).device))
 
 
+# The training parts (torch) load on first use.
+lazy_package(__name__, {
+    "CSDNObjective": "objective", "csdn_loss": "objective", "FusionStage": "stages", "ModalityPromptStage": "stages",
+    "fuse_all": "stages", "stage_lr": "stages", "SemanticFusion": "fusion", "msel_loss": "losses",
+    "stage_pair_loss": "losses",
+})
 __all__ = [
     "CSDN", "CSDNConfig", "CSDNObjective", "FusionConfig", "FusionStage", "HSEWeights", "PromptConfig",
     "ModalityPromptStage", "SemanticFusion", "csdn_loss", "fuse_all", "msel_loss", "stage_lr", "stage_pair_loss",

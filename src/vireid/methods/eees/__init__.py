@@ -4,22 +4,27 @@ One method, six variants: the rows of the paper's Table 3. ``eees`` is the full 
 ``baseline`` keeps ID + WRT; ``ise`` learns identity prompts (CLIP-ReID / CSDN style) instead
 of reading captions; ``ese`` adds the image-caption contrastive loss; ``ese-cvsc`` and
 ``ese-cmsp`` add one of the two modules. Equation-to-code map: docs/method.md.
+
+This module is the declaration and imports no torch (``vireid methods`` reads it); the
+objective, losses and the ISE stage load when the method trains.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from vireid.errors import ConfigError
-from vireid.manifests.schema import MODALITIES
-from vireid.methods.base import Method, Needs, Objective, Stage, Variant
+from vireid.lazy import lazy_package
+from vireid.manifests.names import MODALITIES
 from vireid.methods.eees.config import EEESConfig, EEESWeights, ISEStageConfig
-from vireid.methods.eees.objective import EEESObjective
-from vireid.methods.eees.prompts import ISEStage
 from vireid.methods.eees.published import PUBLISHED, TABLES
+from vireid.methods.method import Method, Needs, Variant
 from vireid.methods.registry import register_method
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from vireid.methods.base import Objective, Stage
 
 _OFF = dict(use_wrt=True, use_ise=False, use_ese=False, use_cvsc=False, use_cmsp=False)
 
@@ -57,13 +62,19 @@ class EEES(Method):
                 f"identity, got {per_modality}")
 
     def stages(self, cfg: EEESConfig) -> list[Stage]:
+        from vireid.methods.eees.prompts import ISEStage
+
         return [ISEStage(cfg.prompt, cfg.temperature)] if cfg.use_ise else []
 
     def objective(self, cfg: EEESConfig, model: nn.Module, stage_outputs: dict[str, dict]) -> Objective:
+        from vireid.methods.eees.objective import EEESObjective
+
         class_text = stage_outputs["prompts"]["class_text"] if cfg.use_ise else None
         if class_text is not None:
             class_text = class_text.to(next(model.parameters()).device)
         return EEESObjective(cfg, model, class_text)
 
 
+# The training parts (torch) load on first use.
+lazy_package(__name__, {"EEESObjective": "objective", "ISEStage": "prompts"})
 __all__ = ["EEES", "EEESConfig", "EEESObjective", "EEESWeights", "ISEStage", "ISEStageConfig"]

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from vireid.errors import ConfigError
-from vireid.methods.prompt_fitting import PromptFitConfig
+from vireid.methods.prompt_config import PromptFitConfig
 
 
 @dataclass

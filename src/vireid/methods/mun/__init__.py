@@ -5,19 +5,25 @@ reading (docs/methods/mun.md) on the two-stem CLIP RN50 the other methods use, s
 isolate the method. One method, four variants: ``mun`` (full: auxiliary modality generator +
 identity alignment + modality alignment, with ID + WRT) and one variant per component
 switched off. The ID + WRT baseline is EEES's ``baseline`` variant.
+
+This module is the declaration and imports no torch (``vireid methods`` reads it); the
+generator, losses and objective load when the method trains.
 """
 
 from __future__ import annotations
 
-from torch import nn
+from typing import TYPE_CHECKING
 
-from vireid.methods.base import Method, Objective, Variant
+from vireid.lazy import lazy_package
+from vireid.methods.method import Method, Variant
 from vireid.methods.mun.config import MUNConfig, MUNWeights
-from vireid.methods.mun.generator import AuxiliaryGenerator, CrossModalityLearner, IntraModalityLearner
-from vireid.methods.mun.losses import identity_alignment_loss, modality_alignment_loss
-from vireid.methods.mun.objective import MUNObjective, mun_loss
 from vireid.methods.registry import register_method
 from vireid.methods.tables import Published
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from vireid.methods.base import Objective
 
 
 @register_method
@@ -38,9 +44,17 @@ class MUN(Method):
     )
 
     def objective(self, cfg: MUNConfig, model: nn.Module, stage_outputs: dict[str, dict]) -> Objective:
+        from vireid.methods.mun.objective import MUNObjective
+
         return MUNObjective(cfg, model)
 
 
+# The training parts (torch) load on first use.
+lazy_package(__name__, {
+    "AuxiliaryGenerator": "generator", "CrossModalityLearner": "generator", "IntraModalityLearner": "generator",
+    "MUNObjective": "objective", "mun_loss": "objective", "identity_alignment_loss": "losses",
+    "modality_alignment_loss": "losses",
+})
 __all__ = [
     "MUN", "AuxiliaryGenerator", "CrossModalityLearner", "IntraModalityLearner", "MUNConfig", "MUNObjective",
     "MUNWeights", "identity_alignment_loss", "modality_alignment_loss", "mun_loss",
