@@ -98,3 +98,38 @@ def test_a_file_that_is_not_a_checkpoint_is_one_error_line(command, tmp_path, sy
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {fake}: unreadable checkpoint, not a vireid .pt file")
+
+
+def test_faiss_pq_search_reads_the_gallery_from_disk_and_returns_exact_scores(tmp_path):
+    import numpy as np
+
+    from tests.inference.galleries import clustered, write_gallery
+
+    rng = np.random.default_rng(0)
+    gallery = write_gallery(tmp_path / "g.parquet", clustered(rng, 1200, 32, 40))
+    queries = write_gallery(tmp_path / "q.parquet", clustered(rng, 8, 32, 40), prefix="q")
+    ranked = {}
+    for index in ("exact", "faiss-pq"):
+        out = tmp_path / f"{index}.parquet"
+        result = runner.invoke(app, ["search", "--queries", str(queries), "--gallery", str(gallery), "--top-k", "5",
+                                     "--index", index, "--pq-m", "8", "--nprobe", "40", "--block-size", "100",
+                                     "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        table = pq.read_table(out)
+        ranked[index] = dict(zip(zip(table.column("query").to_pylist(), table.column("gallery").to_pylist()),
+                                 table.column("score").to_pylist()))
+    assert "faiss-ivfpq-rescored" in result.output and "'pq_m': 8" in result.output
+    shared = ranked["exact"].keys() & ranked["faiss-pq"].keys()
+    assert len(shared) >= 0.95 * len(ranked["exact"])           # recall@5 against the exact search
+    assert all(abs(ranked["faiss-pq"][key] - ranked["exact"][key]) < 1e-5 for key in shared)
+
+
+def test_a_gallery_too_small_for_pq_codebooks_is_one_line(embedded, tmp_path):
+    _, files = embedded
+    out = subprocess.run([sys.executable, "-m", "vireid.cli", "search", "--queries", str(files["q"]),
+                          "--gallery", str(files["g"]), "--index", "faiss-pq", "--pq-m", "8",
+                          "--out", str(tmp_path / "r.parquet")], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        f"error: {files['g']}: faiss-pq needs at least 256 gallery rows (its codebooks have 256 entries), "
+        "got 20; use --index exact"]

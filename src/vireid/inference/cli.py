@@ -21,7 +21,7 @@ Resumable: results go to FEATS.parquet.work/parts/ every --flush-every batches; 
 
 SEARCH_HELP = """Rank gallery features for every query feature (files from `vireid embed`), top-k by cosine similarity.
 
---index exact (default): blocked matrix products, memory bounded by --block-size gallery rows at a time, never queries x gallery at once. --index faiss: an IVF-Flat inner-product index (FAISS), for large galleries; --nprobe trades speed for recall (bench/search_bench.py measured the default).
+Which --index: exact (default) when the search is one-off or the gallery is small: exact scores, blocked matrix products (memory: the gallery in RAM plus --block-size rows of scores at a time). faiss (IVF-Flat) when the gallery fits in RAM (4 bytes x dim a row, 4 GiB for 1M x 1024) and queries are many: it visits --nprobe of --nlist cells per query, scores exact for what it visits. faiss-pq (IVF-PQ) when the gallery does not fit in RAM: the gallery file is read in blocks of --block-size rows (never whole), the index keeps --pq-m bytes + an 8-byte id a row (72 bytes at the default 64), and each query's top-k x --rescore candidates are re-scored exactly from the file, so every score is exact and a neighbour is missed only if it was not a candidate. FAISS indexes are built for each search (minutes on a CPU for a million rows). bench/results/SUMMARY.md has the measured recall, times and memory.
 
 Both files must come from the same checkpoint and feature options. Writes one row per (query, rank): query, query_pid, rank, gallery, gallery_pid, score, match; --sheet draws a contact sheet.
 """
@@ -79,29 +79,35 @@ def search_command(
     gallery: Path = typer.Option(..., "--gallery", help="Gallery features (.parquet from vireid embed)."),
     out: Path = typer.Option(..., "--out", help="Ranked lists (.parquet)."),
     top_k: int = typer.Option(10, "--top-k", min=1, help="Results per query."),
-    index: str = typer.Option("exact", "--index", help="exact | faiss."),
-    block_size: int = typer.Option(65536, "--block-size", min=1, help="Exact: gallery rows scored at once (memory: 1024 queries x this x 4 bytes)."),
+    index: str = typer.Option("exact", "--index", help="exact | faiss (IVF-Flat, gallery in RAM) | faiss-pq (IVF-PQ, gallery read from disk, candidates re-scored exactly)."),
+    block_size: int = typer.Option(None, "--block-size", min=1, help="exact: gallery rows scored at once [65536] (memory: 1024 queries x this x 4 bytes); faiss-pq: gallery rows read from disk at once [4096]."),
     device: str = typer.Option("cpu", "--device", help="Exact: torch device for the matrix products."),
-    nlist: int = typer.Option(None, "--nlist", min=1, help="FAISS: k-means cells [default: 4 sqrt(gallery size)]."),
-    nprobe: int = typer.Option(None, "--nprobe", min=1, help="FAISS: cells visited per query [default: 4]."),
+    nlist: int = typer.Option(None, "--nlist", min=1, help="FAISS: k-means cells [default: 4 sqrt(gallery size) for faiss, sqrt(gallery size) for faiss-pq]."),
+    nprobe: int = typer.Option(None, "--nprobe", min=1, help="FAISS: cells visited per query [default: 4 for faiss, 8 for faiss-pq]."),
+    pq_m: int = typer.Option(64, "--pq-m", min=1, help="faiss-pq: bytes of code per gallery row (sub-quantisers; must divide the feature dimension)."),
+    rescore: int = typer.Option(10, "--rescore", min=1, help="faiss-pq: candidates per result re-scored exactly (top-k x this per query)."),
     sheet: Path = typer.Option(None, "--sheet", help="Also draw a contact sheet (.png): queries and their top-k."),
     sheet_queries: int = typer.Option(8, "--sheet-queries", min=1, help="Queries on the sheet (evenly spaced)."),
 ) -> None:
     from vireid.fingerprint import provenance
     from vireid.inference.features_file import check_comparable, read_embeddings
     from vireid.inference.ranked import draw_sheet, ranked_table, write_ranked
-    from vireid.inference.search import DEFAULT_NPROBE, exact_topk, faiss_topk
+    from vireid.inference.search import DEFAULT_BLOCK, DEFAULT_NPROBE, exact_topk, faiss_topk
+    from vireid.inference.search_pq import DEFAULT_PQ_NPROBE, DEFAULT_READ_BLOCK, faiss_pq_topk
 
-    if index not in ("exact", "faiss"):
-        raise VireidError(f"--index must be exact or faiss, got {index!r}")
+    if index not in ("exact", "faiss", "faiss-pq"):
+        raise VireidError(f"--index must be exact, faiss or faiss-pq, got {index!r}")
     if out.is_dir():
         raise VireidError(f"{out}: --out is a folder; give a file name, e.g. {out / 'ranked.parquet'}")
-    q, g = read_embeddings(queries), read_embeddings(gallery)
+    q, g = read_embeddings(queries), read_embeddings(gallery, features=index != "faiss-pq")
     check_comparable(q, g)
     if index == "exact":
-        result = exact_topk(q.feats, g.feats, top_k, block_size=block_size, device=device)
-    else:
+        result = exact_topk(q.feats, g.feats, top_k, block_size=block_size or DEFAULT_BLOCK, device=device)
+    elif index == "faiss":
         result = faiss_topk(q.feats, g.feats, top_k, nlist=nlist, nprobe=nprobe or DEFAULT_NPROBE)
+    else:
+        result = faiss_pq_topk(q.feats, g, top_k, nlist=nlist, nprobe=nprobe or DEFAULT_PQ_NPROBE, m=pq_m,
+                               rescore_factor=rescore, block_rows=block_size or DEFAULT_READ_BLOCK)
     meta = {"queries": str(queries), "gallery": str(gallery), "top_k": top_k, "method": result.method,
             "params": result.params, "checkpoint_sha256": q.meta.get("checkpoint_sha256"),
             "feature_options": q.meta.get("feature_options"), "skipped_rows": {"queries": q.skipped, "gallery": g.skipped},

@@ -4,21 +4,27 @@ Rows with an ``error`` (unreadable images) have no feature and are left out, cou
 :attr:`Embeddings.skipped`. Two files can be searched against each other only when their
 features come from the same checkpoint (sha256) with the same feature options and
 dimension: anything else ranks meaningless dot products, so it is refused in one line.
+
+A gallery too large for memory is read with ``features=False`` (paths, identities and
+metadata only) and its features streamed from disk in blocks (:func:`feature_blocks`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from vireid.errors import VireidError
-from vireid.manifests import read_manifest, read_metadata
+from vireid.manifests import iter_column, read_manifest, read_metadata
 
 KIND = "embeddings"
+_LABELS = ("path", "modality", "pid", "error")  # every column but the features
 
 
 @dataclass
@@ -27,38 +33,80 @@ class Embeddings:
     paths: list[str]
     modalities: list[str]
     pids: np.ndarray           # int64, -1 where the input named no identity
-    feats: np.ndarray          # float32 [N, D], unit rows
+    feats: np.ndarray | None   # float32 [N, D], unit rows; None when read without features
     meta: dict[str, Any]
     skipped: int               # error rows left out
-
-    @property
-    def dim(self) -> int:
-        return int(self.feats.shape[1])
+    dim: int
+    file_rows: np.ndarray      # int64 [N]: the file row of each kept row
 
     @property
     def root(self) -> Path | None:
         return Path(self.meta["root"]) if self.meta.get("root") else None
 
 
-def read_embeddings(path: str | Path) -> Embeddings:
-    """The embedded rows of a ``vireid embed`` file (errors skipped); problems name the file."""
-    path = Path(path)
-    table = read_manifest(path, KIND)
-    meta = read_metadata(path)
-    if not meta.get("complete", False):
-        raise VireidError(f"{path}: an incomplete embedding file (some shards have not finished)")
-    table = table.filter(pc.is_null(table.column("error")))
-    skipped = int(meta.get("images", table.num_rows)) - table.num_rows
-    if table.num_rows == 0:
-        raise VireidError(f"{path}: no embedded image (every row has an error)")
-    column = table.column("feature").combine_chunks()
+def _dims(path: Path, column: pa.ChunkedArray | pa.Array) -> int:
+    if column.null_count:
+        raise VireidError(f"{path}: {column.null_count} row(s) have neither a feature nor an error")
     lengths = pc.list_value_length(column).unique().to_pylist()
     if len(lengths) != 1:
         raise VireidError(f"{path}: rows of different feature dimensions {sorted(lengths)}")
-    feats = column.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False).reshape(table.num_rows, lengths[0])
+    return int(lengths[0])
+
+
+def read_embeddings(path: str | Path, *, features: bool = True) -> Embeddings:
+    """The embedded rows of a ``vireid embed`` file (errors skipped); problems name the file.
+
+    ``features=False`` reads everything but the features (for :func:`feature_blocks`); the
+    dimension is then the one the file's metadata records."""
+    path = Path(path)
+    table = read_manifest(path, KIND, columns=None if features else _LABELS)
+    meta = read_metadata(path)
+    if not meta.get("complete", False):
+        raise VireidError(f"{path}: an incomplete embedding file (some shards have not finished)")
+    kept = pc.is_null(table.column("error"))
+    file_rows = np.flatnonzero(kept.to_numpy(zero_copy_only=False)).astype(np.int64)
+    table = table.filter(kept)
+    skipped = int(meta.get("images", table.num_rows)) - table.num_rows
+    if table.num_rows == 0:
+        raise VireidError(f"{path}: no embedded image (every row has an error)")
+    feats = None
+    if features:
+        column = table.column("feature").combine_chunks()
+        dim = _dims(path, column)
+        feats = column.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False).reshape(table.num_rows, dim)
+    elif isinstance(meta.get("dim"), int) and meta["dim"] > 0:
+        dim = meta["dim"]
+    else:
+        raise VireidError(f"{path}: its metadata records no feature dimension; re-create it with vireid embed")
     pids = np.asarray([-1 if p is None else p for p in table.column("pid").to_pylist()], dtype=np.int64)
     return Embeddings(path, table.column("path").to_pylist(), table.column("modality").to_pylist(), pids,
-                      feats, meta, skipped)
+                      feats, meta, skipped, dim, file_rows)
+
+
+def feature_blocks(embeddings: Embeddings, rows: int) -> Iterator[tuple[int, np.ndarray]]:
+    """``(first, block)``: the kept rows' features in order, float32 ``[<= rows, D]``, read
+    from the file as it goes (``block`` is row ``first`` onwards of the kept rows); memory
+    holds one block whatever the file's size."""
+    path, dim = embeddings.path, embeddings.dim
+    kept = np.zeros(int(embeddings.file_rows[-1]) + 1, dtype=bool)
+    kept[embeddings.file_rows] = True
+    file_row = first = 0
+    for column in iter_column(path, "feature", rows):
+        n = len(column)
+        mask = np.zeros(n, dtype=bool)
+        part = kept[file_row:file_row + n]    # error rows after the last kept row are not in kept
+        mask[:len(part)] = part
+        file_row += n
+        if not mask.any():
+            continue
+        column = column.filter(pa.array(mask)) if not mask.all() else column
+        if _dims(path, column) != dim:
+            raise VireidError(f"{path}: rows {first}.. hold {_dims(path, column)}-d features, the file records {dim}-d")
+        block = column.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False).reshape(len(column), dim)
+        yield first, block
+        first += len(block)
+    if first != len(embeddings.file_rows):
+        raise VireidError(f"{path}: changed while it was read ({first} of {len(embeddings.file_rows)} feature rows)")
 
 
 def check_comparable(queries: Embeddings, gallery: Embeddings) -> None:

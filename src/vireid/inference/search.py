@@ -10,8 +10,9 @@ better.
   inner product is cosine; IVF visits only ``nprobe`` of ``nlist`` k-means cells, which is
   where the speed comes from; "Flat" cells keep the float32 vectors, so the scores it returns
   are exact for the candidates it visits and recall depends only on ``nprobe`` (no
-  quantisation loss to calibrate, unlike IVF-PQ, which would be the next step for galleries
-  that do not fit in RAM). ``nlist`` defaults to 4 sqrt(N) cells (the low end of FAISS's
+  quantisation loss to calibrate); the whole gallery is in RAM (4 D + 8 bytes a row). For
+  galleries that do not fit, :mod:`vireid.inference.search_pq` (IVF-PQ, exact re-scoring
+  from disk). ``nlist`` defaults to 4 sqrt(N) cells (the low end of FAISS's
   4-16 sqrt(N) guidance): FAISS scans a cell without BLAS, measured about 40x less efficient
   per multiply-add than the exact search's matrix product on this project's 2-core machine,
   so the index is only >= 10x faster when a query visits well under 1/400 of the gallery,
@@ -30,7 +31,6 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from vireid.errors import VireidError
 
@@ -48,19 +48,22 @@ class SearchResult:
     params: dict | None = None
 
 
-def _check(queries: np.ndarray, gallery: np.ndarray, k: int) -> int:
-    if queries.ndim != 2 or gallery.ndim != 2 or queries.shape[1] != gallery.shape[1]:
-        raise VireidError(f"query features {list(queries.shape)} and gallery features "
-                          f"{list(gallery.shape)} differ in dimension")
+def check_shapes(queries: tuple[int, ...], gallery: tuple[int, ...], k: int) -> int:
+    """``k`` capped at the gallery size; one line when the feature matrices' shapes differ."""
+    if len(queries) != 2 or len(gallery) != 2 or queries[1] != gallery[1]:
+        raise VireidError(f"query features {list(queries)} and gallery features "
+                          f"{list(gallery)} differ in dimension")
     if k < 1:
         raise VireidError(f"--top-k must be at least 1, got {k}")
-    return min(k, gallery.shape[0])
+    return min(k, gallery[0])
 
 
 def exact_topk(queries: np.ndarray, gallery: np.ndarray, k: int, *, block_size: int = DEFAULT_BLOCK,
                query_block: int = 1024, device: str = "cpu") -> SearchResult:
     """The exact top-``k`` gallery rows of every query by dot product (see module docstring)."""
-    k = _check(queries, gallery, k)
+    import torch  # here, not at import: the on-disk search (search_pq) needs no torch
+
+    k = check_shapes(queries.shape, gallery.shape, k)
     if block_size < 1:
         raise VireidError(f"--block-size must be at least 1, got {block_size}")
     start = time.perf_counter()
@@ -114,7 +117,7 @@ def build_ivf(gallery: np.ndarray, nlist: int | None = None, *, train_size: int 
 def faiss_topk(queries: np.ndarray, gallery: np.ndarray, k: int, *, nlist: int | None = None,
                nprobe: int = DEFAULT_NPROBE, seed: int = 0) -> SearchResult:
     """Approximate top-``k`` through an IVF-Flat index (see module docstring)."""
-    k = _check(queries, gallery, k)
+    k = check_shapes(queries.shape, gallery.shape, k)
     start = time.perf_counter()
     index = build_ivf(gallery, nlist, seed=seed)
     built = time.perf_counter()

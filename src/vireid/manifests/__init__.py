@@ -4,7 +4,8 @@ imported by the first use, not by ``vireid --help``)."""
 from vireid.lazy import lazy_package
 
 _EXPORTS = {
-    **{name: "io" for name in ("read_manifest", "read_metadata", "to_table", "write_manifest")},
+    **{name: "io" for name in ("iter_column", "read_manifest", "read_metadata", "to_table", "write_manifest",
+                                 "write_manifest_parts")},
     **{name: "schema" for name in ("CAPTION_SCHEMA", "IMAGE_INDEX_SCHEMA", "SCHEMA_VERSION")},
     **{name: "names" for name in ("MODALITIES", "SPLITS")},
 }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,14 @@ def to_table(rows: Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Any]], ki
         raise ValueError(f"rows do not match the {kind} schema: {exc}") from exc
 
 
+def _file_metadata(kind: str, metadata: Mapping[str, Any] | None) -> dict[bytes, bytes]:
+    return {
+        KIND_KEY: kind.encode(),
+        VERSION_KEY: str(SCHEMA_VERSION).encode(),
+        EXTRA_KEY: json.dumps(dict(metadata or {}), sort_keys=True, default=str).encode(),
+    }
+
+
 def write_manifest(table: pa.Table, path: str | Path, kind: str,
                    metadata: Mapping[str, Any] | None = None) -> Path:
     """Write ``table`` as a Parquet manifest of ``kind``, atomically (temp file + rename).
@@ -52,15 +60,26 @@ def write_manifest(table: pa.Table, path: str | Path, kind: str,
     schema = _schema(kind)
     if not table.schema.equals(schema, check_metadata=False):
         table = table.select(schema.names).cast(schema)
-    meta = {
-        KIND_KEY: kind.encode(),
-        VERSION_KEY: str(SCHEMA_VERSION).encode(),
-        EXTRA_KEY: json.dumps(dict(metadata or {}), sort_keys=True, default=str).encode(),
-    }
-    table = table.replace_schema_metadata(meta)
+    table = table.replace_schema_metadata(_file_metadata(kind, metadata))
     path = Path(path)
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp, compression="zstd")
+    return path
+
+
+def write_manifest_parts(tables: Iterable[pa.Table], path: str | Path, kind: str,
+                         metadata: Mapping[str, Any] | None = None, row_group_rows: int | None = None) -> Path:
+    """:func:`write_manifest` of the rows of ``tables`` in order, written one piece at a time
+    (a table too large for memory, e.g. a million embeddings, never is in memory whole).
+    ``row_group_rows`` bounds the Parquet row groups (default: pyarrow's)."""
+    schema = _schema(kind)
+    meta = _file_metadata(kind, metadata)
+    path = Path(path)
+    with atomic_path(path) as tmp, pq.ParquetWriter(tmp, schema.with_metadata(meta), compression="zstd") as writer:
+        for table in tables:
+            if not table.schema.equals(schema, check_metadata=False):
+                table = table.select(schema.names).cast(schema)
+            writer.write_table(table.replace_schema_metadata(meta), row_group_size=row_group_rows)
     return path
 
 
@@ -128,7 +147,7 @@ def _check_values(table: pa.Table, path: Path) -> None:
             row = _first(bad)
             raise ManifestError(f"{path}: column {name}: row {row} has {column[row].as_py()!r}; "
                                 f"expected one of {', '.join(values)}")
-    ids = table.column("image_id").to_pylist()
+    ids = table.column("image_id").to_pylist() if "image_id" in table.column_names else []
     if len(set(ids)) != len(ids):
         seen: dict[str, int] = {}
         for row, image_id in enumerate(ids):
@@ -138,23 +157,40 @@ def _check_values(table: pa.Table, path: Path) -> None:
             seen[image_id] = row
 
 
-def read_manifest(path: str | Path, kind: str) -> pa.Table:
+def read_manifest(path: str | Path, kind: str, columns: Sequence[str] | None = None) -> pa.Table:
     """Read a manifest file, checking its kind, schema version, columns, their types, nulls,
     modality/split values and the uniqueness of image_id. Every problem is a
-    :class:`ManifestError` naming the file and the column (rows count from 0)."""
+    :class:`ManifestError` naming the file and the column (rows count from 0).
+
+    ``columns``: read only these (the others are checked to exist, not read), e.g. everything
+    but the features of an embedding file too large for memory (:func:`iter_column`)."""
     path = Path(path)
     if not path.is_file():
         raise ManifestError(f"{path}: manifest not found")
     try:
-        table = pq.read_table(path)
+        stored = pq.read_schema(path)
+        _check(stored, path, kind)
+        fields = [f for f in _schema(kind) if columns is None or f.name in columns]
+        table = pq.read_table(path, columns=[f.name for f in fields])
     except (pa.ArrowInvalid, OSError) as exc:
         raise ManifestError(f"{path}: unreadable Parquet file ({exc})") from None
-    _check(table.schema, path, kind)
-    schema = _schema(kind)
-    columns = [_conform_column(table.column(f.name), f, path) for f in schema]
-    table = pa.Table.from_arrays(columns, schema=schema)
+    columns_read = [_conform_column(table.column(f.name), f, path) for f in fields]
+    table = pa.Table.from_arrays(columns_read, schema=pa.schema(fields))
     _check_values(table, path)
     return table
+
+
+def iter_column(path: str | Path, column: str, rows: int) -> Iterator[pa.Array]:
+    """One column of a (checked) manifest in batches of ``rows`` rows, read from disk as it
+    goes: memory holds one batch and its pages, whatever the file's size or row groups."""
+    try:
+        # No pre-buffering and a small read buffer: the reader then decodes page by page
+        # instead of loading a whole row group's column chunk.
+        reader = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
+        for batch in reader.iter_batches(batch_size=rows, columns=[column], use_threads=False):
+            yield batch.column(0)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise ManifestError(f"{path}: unreadable Parquet file ({exc})") from None
 
 
 def read_metadata(path: str | Path) -> dict[str, Any]:
