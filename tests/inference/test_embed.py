@@ -37,7 +37,7 @@ def test_features_match_the_api_and_a_broken_image_is_a_row_with_an_error(model,
                           num_workers=0, progress=False)
     assert result.merged and result.embedded == 6 and result.failed == 1
     emb = read_embeddings(out)
-    assert emb.paths == [f"{k:02d}.jpg" for k in range(5)] and emb.skipped == 1
+    assert emb.paths.to_pylist() == [f"{k:02d}.jpg" for k in range(5)] and emb.skipped == 1
     np.testing.assert_allclose(emb.feats, model.embed(sorted(folder.glob("0*.jpg")), "infrared"), atol=1e-5)
     meta = read_metadata(out)
     assert meta["checkpoint_sha256"] == model.fingerprint and meta["dim"] == model.dim
@@ -71,7 +71,7 @@ def test_parquet_input_keeps_modality_pid_and_camera(model, synth_sysu_root, tmp
     embed_images(model, read_source(tmp_path / "index.parquet", root=synth_sysu_root), out,
                  num_workers=0, progress=False)
     emb = read_embeddings(out)
-    assert emb.modalities == table.column("modality").to_pylist()
+    assert emb.modalities.to_pylist() == table.column("modality").to_pylist()
     assert emb.pids.tolist() == table.column("pid").to_pylist()
 
 

@@ -32,7 +32,8 @@ def test_feature_blocks_stream_the_kept_rows_in_file_order(tmp_path, rows):
     assert all(0 < len(block) <= rows for _, block in blocks)
     assert [first for first, _ in blocks] == list(np.cumsum([0] + [len(b) for _, b in blocks[:-1]]))
     np.testing.assert_array_equal(np.concatenate([b for _, b in blocks]), read_embeddings(path).feats)
-    assert on_disk.paths == read_embeddings(path).paths and "g00000.jpg" not in on_disk.paths
+    assert on_disk.paths.to_pylist() == read_embeddings(path).paths.to_pylist()
+    assert "g00000.jpg" not in on_disk.paths.to_pylist() and on_disk.pids.tolist()[:2] == [1, 2]
 
 
 @pytest.mark.parametrize("block_rows", [1, 13, 5000])

@@ -80,7 +80,7 @@ def search_command(
     out: Path = typer.Option(..., "--out", help="Ranked lists (.parquet)."),
     top_k: int = typer.Option(10, "--top-k", min=1, help="Results per query."),
     index: str = typer.Option("exact", "--index", help="exact | faiss (IVF-Flat, gallery in RAM) | faiss-pq (IVF-PQ, gallery read from disk, candidates re-scored exactly)."),
-    block_size: int = typer.Option(None, "--block-size", min=1, help="exact: gallery rows scored at once [65536] (memory: 1024 queries x this x 4 bytes); faiss-pq: gallery rows read from disk at once [4096]."),
+    block_size: int = typer.Option(None, "--block-size", min=1, help="exact: gallery rows scored at once [65536] (memory: 1024 queries x this x 4 bytes); faiss-pq: gallery rows read from disk at once [1024]."),
     device: str = typer.Option("cpu", "--device", help="Exact: torch device for the matrix products."),
     nlist: int = typer.Option(None, "--nlist", min=1, help="FAISS: k-means cells [default: 4 sqrt(gallery size) for faiss, sqrt(gallery size) for faiss-pq]."),
     nprobe: int = typer.Option(None, "--nprobe", min=1, help="FAISS: cells visited per query [default: 4 for faiss, 8 for faiss-pq]."),

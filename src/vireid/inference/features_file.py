@@ -30,8 +30,8 @@ _LABELS = ("path", "modality", "pid", "error")  # every column but the features
 @dataclass
 class Embeddings:
     path: Path
-    paths: list[str]
-    modalities: list[str]
+    paths: pa.StringArray      # as listed; Arrow strings, not a million Python objects
+    modalities: pa.StringArray
     pids: np.ndarray           # int64, -1 where the input named no identity
     feats: np.ndarray | None   # float32 [N, D], unit rows; None when read without features
     meta: dict[str, Any]
@@ -78,8 +78,8 @@ def read_embeddings(path: str | Path, *, features: bool = True) -> Embeddings:
         dim = meta["dim"]
     else:
         raise VireidError(f"{path}: its metadata records no feature dimension; re-create it with vireid embed")
-    pids = np.asarray([-1 if p is None else p for p in table.column("pid").to_pylist()], dtype=np.int64)
-    return Embeddings(path, table.column("path").to_pylist(), table.column("modality").to_pylist(), pids,
+    pids = pc.fill_null(table.column("pid"), -1).to_numpy().astype(np.int64)
+    return Embeddings(path, table.column("path").combine_chunks(), table.column("modality").combine_chunks(), pids,
                       feats, meta, skipped, dim, file_rows)
 
 

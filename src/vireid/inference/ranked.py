@@ -45,10 +45,10 @@ def ranked_table(queries: Embeddings, gallery: Embeddings, result: SearchResult)
     q_pid, g_pid = queries.pids[q_rows], gallery.pids[g_rows]
     known = (q_pid >= 0) & (g_pid >= 0)
     return pa.table({
-        "query": pa.array(np.asarray(queries.paths, dtype=object)[q_rows], pa.string()),
+        "query": queries.paths.take(pa.array(q_rows)),
         "query_pid": _pid_array(q_pid),
         "rank": pa.array(np.tile(np.arange(1, k + 1), q)[valid], pa.int16()),
-        "gallery": pa.array(np.asarray(gallery.paths, dtype=object)[g_rows], pa.string()),
+        "gallery": gallery.paths.take(pa.array(g_rows)),
         "gallery_pid": _pid_array(g_pid),
         "score": pa.array(result.scores.reshape(-1)[valid], pa.float32()),
         "match": pa.array(q_pid == g_pid, pa.bool_(), mask=~known),
@@ -84,7 +84,7 @@ def draw_sheet(path: Path, queries: Embeddings, gallery: Embeddings, result: Sea
             g_pid = int(gallery.pids[gi])
             match = None if q_pid < 0 or g_pid < 0 else q_pid == g_pid
             label = f"{g_pid}: {score:.3f}" if g_pid >= 0 else f"{score:.3f}"
-            tiles.append(Tile(_resolve(gallery.root, gallery.paths[gi]), label, match))
+            tiles.append(Tile(_resolve(gallery.root, gallery.paths[gi].as_py()), label, match))
         caption = f"query {q_pid}" if q_pid >= 0 else "query"
-        rows.append((Tile(_resolve(queries.root, queries.paths[qi]), caption), tiles))
+        rows.append((Tile(_resolve(queries.root, queries.paths[qi].as_py()), caption), tiles))
     return draw_ranked_rows(rows, path, result.index.shape[1])

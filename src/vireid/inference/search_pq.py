@@ -42,10 +42,11 @@ from vireid.inference.search import SearchResult, check_shapes
 DEFAULT_PQ_M = 64          # bytes of code a row (sub-quantisers of 8 bits)
 DEFAULT_PQ_NPROBE = 8
 DEFAULT_RESCORE = 10       # candidates re-scored exactly per result row
-DEFAULT_READ_BLOCK = 4096  # gallery rows read from disk at once
+DEFAULT_READ_BLOCK = 1024  # gallery rows read from disk at once (decoding costs ~6x the block's bytes)
 PQ_BITS = 8
 _MIN_PER_CENTROID = 39     # FAISS warns below 39 training rows per k-means centroid
 _GATHER = 65536            # candidates scored at once within a block (bounds the gathered rows)
+_ENCODE_ROWS = 256         # rows PQ-encoded at once: encoding holds rows x m x 256 floats of distance tables
 
 
 def default_pq_nlist(n: int) -> int:
@@ -85,7 +86,8 @@ def build_ivfpq(gallery: Embeddings, *, nlist: int | None = None, m: int = DEFAU
     rows = np.sort(np.random.default_rng(seed).choice(n, size=sample, replace=False))
     index.train(_training_sample(gallery, rows, block_rows))
     for _, block in feature_blocks(gallery, block_rows):
-        index.add(block)
+        for start in range(0, len(block), _ENCODE_ROWS):
+            index.add(block[start:start + _ENCODE_ROWS])
     return index
 
 
@@ -93,13 +95,11 @@ def _divisor_near(dim: int, m: int) -> int:
     return min((d for d in range(1, dim + 1) if dim % d == 0), key=lambda d: (abs(d - m), d))
 
 
-def rescore(queries: np.ndarray, gallery: Embeddings, candidates: np.ndarray, k: int,
-            block_rows: int = DEFAULT_READ_BLOCK) -> tuple[np.ndarray, np.ndarray]:
-    """The exact top-``k`` of each query's ``candidates`` (gallery rows, -1 = none), scored
-    by dot products with the features read from the gallery file block by block.
-
-    Returns ``(scores, rows)`` [Q, k], descending, ties by gallery row; -1 / -inf pad a query
-    with fewer than ``k`` candidates."""
+def exact_scores(queries: np.ndarray, gallery: Embeddings, candidates: np.ndarray,
+                 block_rows: int = DEFAULT_READ_BLOCK) -> np.ndarray:
+    """float32 [Q, R]: the exact dot product of each query with each of its ``candidates``
+    (gallery rows; -1 = none, scored -inf), the features read from the gallery file block by
+    block: one pass over the file for all queries."""
     q, r = candidates.shape
     flat = candidates.reshape(-1)
     order = np.argsort(flat, kind="stable")            # by gallery row; the -1 entries first
@@ -111,11 +111,29 @@ def rescore(queries: np.ndarray, gallery: Embeddings, candidates: np.ndarray, k:
             stop = min(start + _GATHER, hi)
             at = order[start:stop]
             scores[at] = np.einsum("ij,ij->i", queries[at // r], block[rows[start:stop] - first])
-    scores = scores.reshape(q, r)
+    return scores.reshape(q, r)
+
+
+def top_k(scores: np.ndarray, candidates: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(scores, rows)`` [Q, k] of the ``k`` best candidates per query, descending, ties by
+    gallery row; -inf / -1 pad a query with fewer than ``k`` candidates."""
     best = np.lexsort((np.where(candidates < 0, np.iinfo(np.int64).max, candidates), -scores), axis=1)[:, :k]
     top_scores = np.take_along_axis(scores, best, 1)
-    top_rows = np.where(np.isfinite(top_scores), np.take_along_axis(candidates, best, 1), -1)
-    return top_scores, top_rows
+    return top_scores, np.where(np.isfinite(top_scores), np.take_along_axis(candidates, best, 1), -1)
+
+
+def rescore(queries: np.ndarray, gallery: Embeddings, candidates: np.ndarray, k: int,
+            block_rows: int = DEFAULT_READ_BLOCK) -> tuple[np.ndarray, np.ndarray]:
+    """The exact top-``k`` of each query's ``candidates``, scored from the gallery file."""
+    return top_k(exact_scores(queries, gallery, candidates, block_rows), candidates, k)
+
+
+def propose(index, queries: np.ndarray, count: int, nprobe: int) -> np.ndarray:
+    """int64 [Q, count]: the index's ``count`` best gallery rows per query by approximate
+    score, visiting ``nprobe`` cells (-1 where the cells hold fewer)."""
+    index.nprobe = min(nprobe, index.nlist)
+    _, rows = index.search(np.ascontiguousarray(queries, dtype=np.float32), count)
+    return rows.astype(np.int64)
 
 
 def faiss_pq_topk(queries: np.ndarray, gallery: Embeddings, k: int, *, nlist: int | None = None,
@@ -132,11 +150,10 @@ def faiss_pq_topk(queries: np.ndarray, gallery: Embeddings, k: int, *, nlist: in
     start = time.perf_counter()
     index = build_ivfpq(gallery, nlist=nlist, m=m, block_rows=block_rows, seed=seed)
     built = time.perf_counter()
-    index.nprobe = min(nprobe, index.nlist)
     wanted = min(n, k * rescore_factor)
-    _, candidates = index.search(queries, wanted)
+    candidates = propose(index, queries, wanted, nprobe)
     proposed = time.perf_counter()
-    scores, rows = rescore(queries, gallery, candidates.astype(np.int64), k, block_rows)
+    scores, rows = rescore(queries, gallery, candidates, k, block_rows)
     done = time.perf_counter()
     return SearchResult(scores, rows, built - start, done - built, "faiss-ivfpq-rescored", {
         "nlist": int(index.nlist), "nprobe": int(index.nprobe), "pq_m": m, "pq_bits": PQ_BITS,
