@@ -52,7 +52,7 @@ SIZES = {
              "embed_images": 128, "model": "RN50"},
 }
 NPROBES = (1, 2, 4, 8, 16, 32, 64)   # must include vireid's DEFAULT_NPROBE (the headline row)
-PQ_NPROBES = (1, 2, 4, 8, 16, 32)   # must include DEFAULT_PQ_NPROBE
+PQ_NPROBES = (1, 4, 8, 16, 32, 64, 128, 256)   # must include DEFAULT_PQ_NPROBE
 PQ_RESCORES = (1, 2, 5, 10, 20)     # candidates per result re-scored; must include DEFAULT_RESCORE
 STARTUP_COMMANDS = (["--help"], ["eval", "--help"], ["embed", "--help"], ["methods"])
 

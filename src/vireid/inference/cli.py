@@ -83,7 +83,7 @@ def search_command(
     block_size: int = typer.Option(None, "--block-size", min=1, help="exact: gallery rows scored at once [65536] (memory: 1024 queries x this x 4 bytes); faiss-pq: gallery rows read from disk at once [1024]."),
     device: str = typer.Option("cpu", "--device", help="Exact: torch device for the matrix products."),
     nlist: int = typer.Option(None, "--nlist", min=1, help="FAISS: k-means cells [default: 4 sqrt(gallery size) for faiss, sqrt(gallery size) for faiss-pq]."),
-    nprobe: int = typer.Option(None, "--nprobe", min=1, help="FAISS: cells visited per query [default: 4 for faiss, 8 for faiss-pq]."),
+    nprobe: int = typer.Option(None, "--nprobe", min=1, help="FAISS: cells visited per query [default: 4 for faiss, 128 for faiss-pq]."),
     pq_m: int = typer.Option(64, "--pq-m", min=1, help="faiss-pq: bytes of code per gallery row (sub-quantisers; must divide the feature dimension)."),
     rescore: int = typer.Option(10, "--rescore", min=1, help="faiss-pq: candidates per result re-scored exactly (top-k x this per query)."),
     sheet: Path = typer.Option(None, "--sheet", help="Also draw a contact sheet (.png): queries and their top-k."),
