@@ -296,7 +296,7 @@ def bench_embed(cfg: dict, seed: int = 0) -> dict:
             embed_s = min(embed_s, time.perf_counter() - start)
             assert result.merged and result.failed == 0
     return {"model": cfg["model"], "image_size": list(size), "images": len(images), "batch_size": batch,
-            "workers": 2, "feature": model.feature_options.to_dict(), "bare_forward_s": bare_s,
+            "workers": 2, "feature": model.feature_options.record(), "bare_forward_s": bare_s,
             "embed_s": embed_s, "ratio": embed_s / bare_s, "embed_img_per_s": len(images) / embed_s,
             "bare_img_per_s": len(images) / bare_s, "torch_threads": torch.get_num_threads()}
 

@@ -21,7 +21,7 @@ Resumable: results go to FEATS.parquet.work/parts/ every --flush-every batches; 
 
 SEARCH_HELP = """Rank gallery features for every query feature (files from `vireid embed`), top-k by cosine similarity.
 
-Which --index: exact (default) when the search is one-off or the gallery is small: exact scores, blocked matrix products (memory: the gallery in RAM plus --block-size rows of scores at a time). faiss (IVF-Flat) when the gallery fits in RAM (4 bytes x dim a row, 4 GiB for 1M x 1024) and queries are many: it visits --nprobe of --nlist cells per query, scores exact for what it visits. faiss-pq (IVF-PQ) when the gallery does not fit in RAM: the gallery file is read in blocks of --block-size rows (never whole), the index keeps --pq-m bytes + an 8-byte id a row (72 bytes at the default 64), and each query's top-k x --rescore candidates are re-scored exactly from the file, so every score is exact and a neighbour is missed only if it was not a candidate. FAISS indexes are built for each search (minutes on a CPU for a million rows). bench/results/SUMMARY.md has the measured recall, times and memory.
+Which --index: exact (default) when the search is one-off or the gallery is small: exact scores, blocked matrix products (memory: the gallery in RAM plus --block-size rows of scores at a time). faiss (IVF-Flat) when the gallery fits in RAM (4 bytes x dim a row, 4 GiB for 1M x 1024) and queries are many: it visits --nprobe of --nlist cells per query, scores exact for what it visits. faiss-pq (IVF-PQ) when the gallery does not fit in RAM: the gallery file is read in blocks of --block-size rows (never whole), the index keeps --pq-m bytes + an 8-byte id a row (72 bytes at the default 64), and each query's top-k x --rescore candidates are re-scored exactly from the file, so every score is exact and a neighbour is missed only if it was not a candidate. FAISS indexes are built for each search (not saved); bench/results/SUMMARY.md has their measured build and search times, recall and peak memory.
 
 Both files must come from the same checkpoint and feature options. Writes one row per (query, rank): query, query_pid, rank, gallery, gallery_pid, score, match; --sheet draws a contact sheet.
 """
@@ -44,7 +44,7 @@ def embed_command(
     out: Path = typer.Option(..., "--out", help="Output Parquet file (FEATS.parquet)."),
     modality: str = typer.Option(None, "--modality", help="visible | infrared: every image's modality (folder, list), or the rows to take from a Parquet table with a modality column."),
     split: str = typer.Option(None, "--split", help="Parquet image index only: the rows of this split (train | val | test)."),
-    root: Path = typer.Option(None, "--root", help="Folder that relative paths of a list or table start from [default: the list's folder]."),
+    root: Path = typer.Option(None, "--root", help="Folder that relative paths of a list or table start from (default: the list's folder)."),
     batch_size: int = typer.Option(64, "--batch-size", min=1, help="Images per forward pass."),
     workers: int = typer.Option(2, "--workers", min=0, help="DataLoader worker processes decoding images."),
     device: str = typer.Option("cpu", "--device", help="torch device, e.g. cpu or cuda:0 (bfloat16 autocast on CUDA)."),
@@ -80,10 +80,10 @@ def search_command(
     out: Path = typer.Option(..., "--out", help="Ranked lists (.parquet)."),
     top_k: int = typer.Option(10, "--top-k", min=1, help="Results per query."),
     index: str = typer.Option("exact", "--index", help="exact | faiss (IVF-Flat, gallery in RAM) | faiss-pq (IVF-PQ, gallery read from disk, candidates re-scored exactly)."),
-    block_size: int = typer.Option(None, "--block-size", min=1, help="exact: gallery rows scored at once [65536] (memory: 1024 queries x this x 4 bytes); faiss-pq: gallery rows read from disk at once [1024]."),
+    block_size: int = typer.Option(None, "--block-size", min=1, help="exact: gallery rows scored at once (default 65536; memory: 1024 queries x this x 4 bytes); faiss-pq: gallery rows read from disk at once (default 1024)."),
     device: str = typer.Option("cpu", "--device", help="Exact: torch device for the matrix products."),
-    nlist: int = typer.Option(None, "--nlist", min=1, help="FAISS: k-means cells [default: 4 sqrt(gallery size) for faiss, sqrt(gallery size) for faiss-pq]."),
-    nprobe: int = typer.Option(None, "--nprobe", min=1, help="FAISS: cells visited per query [default: 4 for faiss, 128 for faiss-pq]."),
+    nlist: int = typer.Option(None, "--nlist", min=1, help="FAISS: k-means cells (default: 4 sqrt(gallery size) for faiss, sqrt(gallery size) for faiss-pq)."),
+    nprobe: int = typer.Option(None, "--nprobe", min=1, help="FAISS: cells visited per query (default: 4 for faiss, 128 for faiss-pq)."),
     pq_m: int = typer.Option(64, "--pq-m", min=1, help="faiss-pq: bytes of code per gallery row (sub-quantisers; must divide the feature dimension)."),
     rescore: int = typer.Option(10, "--rescore", min=1, help="faiss-pq: candidates per result re-scored exactly (top-k x this per query)."),
     sheet: Path = typer.Option(None, "--sheet", help="Also draw a contact sheet (.png): queries and their top-k."),
@@ -124,7 +124,7 @@ def export_command(
     checkpoint: Path = typer.Option(..., "--checkpoint", help="Trained vireid checkpoint (.pt)."),
     fmt: str = typer.Option("onnx", "--format", help="onnx | torchscript."),
     out: Path = typer.Option(..., "--out", help="Output folder."),
-    check_images: list[Path] = typer.Option(None, "--check-images", help="Images for the equality check (repeatable) [default: seeded noise]."),
+    check_images: list[Path] = typer.Option(None, "--check-images", help="Images for the equality check (repeatable; default: seeded noise)."),
     batch: int = typer.Option(4, "--batch", min=1, help="Batch size of the equality check (the graphs are traced on 2: this checks the dynamic batch)."),
     atol: float = typer.Option(1e-5, "--atol", min=0.0, help="Largest absolute feature difference accepted."),
     feature: str = typer.Option(None, "--feature", help="Override the checkpoint's feature kind: pooled | bn | proj | concat."),
