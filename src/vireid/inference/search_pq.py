@@ -44,7 +44,7 @@ from vireid.inference.features_file import Embeddings, feature_blocks
 from vireid.inference.search import SearchResult, check_shapes
 
 DEFAULT_PQ_M = 64          # bytes of code a row (sub-quantisers of 8 bits)
-DEFAULT_PQ_NPROBE = 128   # of sqrt(N) cells; see the module docstring
+DEFAULT_PQ_NPROBE = 128    # of sqrt(N) cells; see the module docstring
 DEFAULT_RESCORE = 10       # candidates re-scored exactly per result row
 DEFAULT_READ_BLOCK = 1024  # gallery rows read from disk at once (decoding costs ~6x the block's bytes)
 PQ_BITS = 8
