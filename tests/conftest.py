@@ -14,6 +14,21 @@ import pytest  # noqa: E402
 SMALL_SYNTH = dict(ids=24, images_per_camera=3, height=64, width=32, seed=0)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_vireid_cache(tmp_path_factory):
+    """Point VIREID_CACHE (decoded images, pretrained weights) at a session folder: tests never
+    read or fill the user's cache, and a test that trains a tiny preset without pinning
+    ``model.pretrained=none`` (or pretraining a small config first) fails at once with the
+    "run `vireid pretrain`" error instead of pretraining for minutes."""
+    old = os.environ.get("VIREID_CACHE")
+    os.environ["VIREID_CACHE"] = str(tmp_path_factory.mktemp("vireid_cache"))
+    yield
+    if old is None:
+        os.environ.pop("VIREID_CACHE", None)
+    else:
+        os.environ["VIREID_CACHE"] = old
+
+
 @pytest.fixture(scope="session")
 def synth_sysu_root(tmp_path_factory):
     """A SYSU-MM01-layout synthetic dataset (cam1..cam6, exp/*_id.txt, reference captions)."""

@@ -36,7 +36,8 @@ def environment() -> dict[str, str | None]:
 def _overrides(root: Path, cache_dir: Path) -> list[str]:
     return [f"data.root={str(root)!r}", "data.captions=['reference']",
             f"data.cache_dir={str(cache_dir)!r}", "optim.epochs=2", "sampler.max_batches=2",
-            "run.progress=false", "run.validate_every=1", "data.workers=1", "run.tensorboard=false"]
+            "run.progress=false", "run.validate_every=1", "data.workers=1", "run.tensorboard=false",
+            "model.pretrained=none"]
 
 
 def run_preset(preset: str, root: Path, cache_dir: Path, work: Path) -> dict:

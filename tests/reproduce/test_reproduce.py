@@ -96,7 +96,8 @@ def test_an_interrupted_unit_resumes_from_its_last_checkpoint(tmp_path, synth_sy
     run = RunLayout(tmp_path / "run")
     index_stage(run, "sysu", synth_sysu_root, val_ids=0, echo=lambda s: None)
     overrides = ["optim.epochs=2", "sampler.max_batches=1", "data.workers=1", "run.progress=false",
-                 "run.tensorboard=false", f"data.cache_dir={str(tmp_path / 'cache')!r}"]
+                 "run.tensorboard=false", f"data.cache_dir={str(tmp_path / 'cache')!r}",
+                 "model.pretrained=none"]
     cfg = train_config(run, "tiny-baseline", "sysu", synth_sysu_root, overrides=overrides)
     train_stage(run, cfg, name="tiny-baseline", echo=lambda s: None)
     # As if killed before the stage finished: the run sits in the staging folder, no stamp.

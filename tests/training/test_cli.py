@@ -14,7 +14,7 @@ from tests.training.cli_run import run_cli
 def common(synth_sysu_root, train_cache_dir):
     return ["--root", synth_sysu_root, "--dataset", "sysu", "--cache-dir", train_cache_dir,
             "--set", "run.progress=false", "--set", "sampler.max_batches=1", "--epochs", "1",
-            "--workers", "1"]
+            "--workers", "1", "--set", "model.pretrained=none"]
 
 
 def test_train_command_runs_a_tiny_preset(monkeypatch, capsys, common, tmp_path):
@@ -87,7 +87,8 @@ def test_training_into_a_log_file_writes_no_progress_bars(synth_sysu_root, train
         proc = subprocess.run(
             [sys.executable, "-m", "vireid", "train", "--preset", "tiny-baseline", "--root", str(synth_sysu_root),
              "--dataset", "sysu", "--cache-dir", str(tmp_path / "cache"), "--set", "sampler.max_batches=2",
-             "--epochs", "2", "--workers", "1", "--out", str(tmp_path / "run")],
+             "--epochs", "2", "--workers", "1", "--out", str(tmp_path / "run"),
+             "--set", "model.pretrained=none"],
             stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, timeout=600)
     text = log.read_text()
     assert proc.returncode == 0, text

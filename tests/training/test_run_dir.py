@@ -23,7 +23,7 @@ from tests.training.cli_run import run_cli
 def common(synth_sysu_root, train_cache_dir):
     return ["--preset", "tiny-baseline", "--root", synth_sysu_root, "--dataset", "sysu",
             "--cache-dir", train_cache_dir, "--set", "run.progress=false",
-            "--set", "sampler.max_batches=1", "--workers", "1"]
+            "--set", "sampler.max_batches=1", "--workers", "1", "--set", "model.pretrained=none"]
 
 
 def _dead_pid() -> int:
