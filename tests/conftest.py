@@ -11,7 +11,7 @@ import pytest  # noqa: E402
 
 # Small synthetic benchmarks shared by every stage's tests: 24 identities, 3 images per
 # camera, 64x32 pixels. Session-scoped and read-only: copy before modifying.
-SMALL_SYNTH = dict(ids=24, images_per_camera=3, height=64, width=32, seed=0)
+SMALL_SYNTH = dict(ids=24, images_per_camera=3, height=64, width=32, seed=0, test_fraction=0.33)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 PRESETS = ["tiny-baseline", "tiny-ise", "tiny-ese", "tiny-ese-cvsc", "tiny-ese-cmsp", "tiny-eees"]
 GOLDEN_FILE = Path(__file__).with_name("golden_runs.json")
-SYNTH = dict(ids=24, images_per_camera=3, height=64, width=32, seed=0, version=1)  # frozen benchmark
+SYNTH = dict(ids=24, images_per_camera=3, height=64, width=32, seed=0, version=1, test_fraction=0.33)  # frozen benchmark
 # Distributions whose kernels, RNGs or decoders feed these numbers.
 VERSIONED = ("torch", "numpy", "open_clip_torch", "pillow")
 

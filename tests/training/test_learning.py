@@ -26,7 +26,8 @@ def synth60(tmp_path_factory):
     from vireid.datasets.synth import SynthConfig, generate
 
     return generate(tmp_path_factory.mktemp("synth60"), "sysu",
-                    SynthConfig(ids=60, images_per_camera=3, height=64, width=32, seed=0), force=True)
+                    SynthConfig(ids=60, images_per_camera=3, height=64, width=32, seed=0,
+                                                test_fraction=0.33), force=True)
 
 
 @pytest.mark.slow
