@@ -34,6 +34,7 @@ class DemoConfig:
     """Size of the demo; the defaults are the README's `make demo`."""
 
     ids: int = 136  # the synthetic benchmark's default: 95 test ids, 41 training ids
+    test_fraction: float = 0.7
     images_per_camera: int = 6
     height: int = 128
     width: int = 64
@@ -66,7 +67,7 @@ def _synth_stage(run: RunLayout, data_root: Path, cfg: DemoConfig, force: bool, 
     from vireid.datasets.synth import CONFIG_FILE, SynthConfig, generate
 
     synth = SynthConfig(ids=cfg.ids, images_per_camera=cfg.images_per_camera, height=cfg.height,
-                        width=cfg.width, seed=cfg.seed)
+                        width=cfg.width, seed=cfg.seed, test_fraction=cfg.test_fraction)
     run_stage("synth", run.stamps, {"synth": asdict(synth), "vireid": __version__},
               [data_root / CONFIG_FILE], lambda: generate(data_root, "sysu", synth, force=True),
               force=force, echo=echo)
