@@ -10,29 +10,24 @@ OpenAI's shape (the file stays an ordinary CLIP state dict).
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import parametrize
 
 from vireid.models import ModelConfig
-from vireid.models.adaptation import set_layer4_stride1
+from vireid.models.adaptation import interpolate_pos_grid, set_layer4_stride1
 from vireid.models.clip_backbone import create_clip
 from vireid.models.config import FEATURE_STRIDE
 
 
 class _GridResize(nn.Module):
-    """[1 + S*S, C] -> [1 + H*W, C], differentiable (bilinear, align_corners=False)."""
+    """The stored square grid -> the feature grid, as the ReID network resizes it (bilinear)."""
 
     def __init__(self, grid: tuple[int, int]):
         super().__init__()
         self.grid = tuple(grid)
 
     def forward(self, pos: torch.Tensor) -> torch.Tensor:
-        cls_row, rows = pos[:1], pos[1:]
-        side = int(round(rows.shape[0] ** 0.5))
-        image = rows.reshape(1, side, side, -1).permute(0, 3, 1, 2)
-        resized = F.interpolate(image, size=self.grid, mode="bilinear", align_corners=False)
-        return torch.cat([cls_row, resized.permute(0, 2, 3, 1).reshape(self.grid[0] * self.grid[1], -1)])
+        return interpolate_pos_grid(pos, self.grid, "bilinear")
 
 
 class PretrainCLIP(nn.Module):
