@@ -34,6 +34,9 @@ def test_train_command_runs_a_tiny_preset(monkeypatch, capsys, common, tmp_path)
      "error: /nonexistent/c.parquet: caption manifest not found"),
     (["--index", "/nonexistent/index.parquet"], "error: /nonexistent/index.parquet: manifest not found"),
     (["--resume", "/nonexistent/last.pt"], "error: /nonexistent/last.pt: --resume checkpoint not found"),
+    # the tiny presets' prior, not pretrained yet in this (empty) VIREID_CACHE: never minutes of
+    # pretraining inside `vireid train`, one line naming the command instead
+    (["--set", "model.pretrained=synthetic-web"], "run `vireid pretrain` (or `make pretrain`)"),
 ])
 def test_user_errors_exit_2_with_one_error_line(monkeypatch, capsys, common, tmp_path, args, message):
     code, _, err = run_cli(monkeypatch, capsys, "--preset", "tiny-baseline", "--out", tmp_path / "r",
@@ -62,7 +65,8 @@ def test_regdb_trains_one_model_per_trial(monkeypatch, capsys, synth_regdb_root,
                                           tmp_path):
     base = ["--preset", "tiny-baseline", "--root", synth_regdb_root, "--dataset", "regdb",
             "--cache-dir", train_cache_dir, "--set", "run.progress=false",
-            "--set", "sampler.max_batches=1", "--epochs", "1", "--workers", "1"]
+            "--set", "sampler.max_batches=1", "--epochs", "1", "--workers", "1",
+            "--set", "model.pretrained=none"]
     code, _, err = run_cli(monkeypatch, capsys, *base, "--out", tmp_path / "no-trial")
     assert code == 2 and "error: data.trial: RegDB trains one model per trial" in err
     code, out, err = run_cli(monkeypatch, capsys, *base, "--trial", "2", "--out", tmp_path / "t2")
