@@ -41,7 +41,7 @@ def _alignment(checkpoint, root) -> float:
 
 def test_ese_moves_image_features_to_their_captions_more_than_the_baseline(tiny_config, tmp_path, synth_sysu_root):
     pretrain = [f"pretrain.{k}={v}" for k, v in SMALL_PRETRAIN.items()]
-    from vireid.pretraining import PretrainConfig
+    from vireid.pretraining.config import PretrainConfig
 
     run_pretrain(PretrainConfig(**SMALL_PRETRAIN), show_progress=False, echo=lambda s: None)  # into VIREID_CACHE
     values = {}

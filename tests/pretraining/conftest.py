@@ -2,7 +2,7 @@
 
 import pytest
 
-from vireid.pretraining import PretrainConfig
+from vireid.pretraining.config import PretrainConfig
 
 # 20 people x 2 photos, 3 steps of 8 pairs: the whole stage in seconds, every part exercised.
 # The schedule is pinned in full, so a change of the defaults does not move the tests' numbers.

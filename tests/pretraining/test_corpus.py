@@ -3,7 +3,7 @@
 import numpy as np
 
 from vireid.datasets.synth.attributes import sample_identities
-from vireid.pretraining import PretrainConfig
+from vireid.pretraining.config import PretrainConfig
 from vireid.pretraining.corpus import build_corpus
 
 CFG = PretrainConfig(people=30, heldout_people=6, photos_per_person=2, web_cameras=7, batch_size=8,

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import torch
 
-from vireid.pretraining import PretrainConfig, pretrain_dir
+from vireid.pretraining.cache import pretrain_dir
+from vireid.pretraining.config import PretrainConfig
 from vireid.pretraining.runner import run_pretrain
 from tests.pretraining.conftest import SMALL_PRETRAIN
 

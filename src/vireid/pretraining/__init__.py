@@ -3,9 +3,6 @@
 ``vireid pretrain`` (docs/pretrain.md): a disjoint world of people, web-style captions, the
 standard CLIP objective, and the result saved as an OpenAI-format CLIP state dict that
 ``model.pretrained = "synthetic-web"`` loads through the same path as a local ``RN50.pt``.
+
+Nothing is imported here: ``vireid.cli`` registers ``vireid pretrain`` without loading torch.
 """
-
-from vireid.pretraining.config import PretrainConfig
-from vireid.pretraining.cache import pretrain_dir, pretrain_fingerprint, pretrained_weights, resolve_pretrained
-
-__all__ = ["PretrainConfig", "pretrain_dir", "pretrain_fingerprint", "pretrained_weights", "resolve_pretrained"]
