@@ -29,6 +29,24 @@ def _private_vireid_cache(tmp_path_factory):
         os.environ["VIREID_CACHE"] = old
 
 
+# A seconds-long synthetic-web pretraining (20 people x 2 photos, 3 steps of 8 pairs): the
+# prior the tiny presets start from, at test scale. Its schedule is pinned in full, so a change
+# of the defaults does not move the tests' numbers. SMALL_PRIOR selects it in a training config.
+SMALL_PRETRAIN = dict(people=16, heldout_people=4, photos_per_person=2, web_cameras=5, batch_size=8,
+                      steps=3, warmup_steps=1, lr=1e-3, weight_decay=0.1)
+SMALL_PRIOR = tuple(f"pretrain.{key}={value}" for key, value in SMALL_PRETRAIN.items())
+
+
+@pytest.fixture(scope="session")
+def small_prior(_private_vireid_cache):
+    """Pretrain SMALL_PRETRAIN into the session's VIREID_CACHE, where a training config with
+    SMALL_PRIOR finds it; returns the pretraining summary (``weights``: the OpenAI-format file)."""
+    from vireid.pretraining.config import PretrainConfig
+    from vireid.pretraining.runner import run_pretrain
+
+    return run_pretrain(PretrainConfig(**SMALL_PRETRAIN), show_progress=False, echo=lambda s: None)
+
+
 @pytest.fixture(scope="session")
 def synth_sysu_root(tmp_path_factory):
     """A SYSU-MM01-layout synthetic dataset (cam1..cam6, exp/*_id.txt, reference captions)."""

@@ -11,7 +11,7 @@ The runs are deterministic for their seed, so the measured gap is not seed noise
 import numpy as np
 import torch
 
-from vireid.evaluation.features import extract_features
+from vireid.evaluation.features import FeatureOptions, extract_features
 from vireid.manifests import read_manifest
 from vireid.models import load_model
 from vireid.pretraining.runner import run_pretrain
@@ -31,8 +31,8 @@ def _alignment(checkpoint, root) -> float:
     test_ids = {int(x) for x in (root / "exp" / "test_id.txt").read_text().replace(",", " ").split()}
     rows = [i for i, pid in enumerate(captions["pid"]) if pid not in test_ids]
     paths = [captions["path"][i] for i in rows]
-    images = extract_features(model, root, paths, [captions["modality"][i] for i in rows], feature="proj",
-                              flip=False, progress=False)
+    images = extract_features(model, root, paths, [captions["modality"][i] for i in rows],
+                              FeatureOptions(feature="proj", flip="none"), progress=False)
     with torch.no_grad():
         text = model.encode_text(tokenize([captions["caption"][i] for i in rows]))
     text = torch.nn.functional.normalize(text, dim=-1).numpy()

@@ -4,10 +4,7 @@ import pytest
 
 from vireid.pretraining.config import PretrainConfig
 
-# 20 people x 2 photos, 3 steps of 8 pairs: the whole stage in seconds, every part exercised.
-# The schedule is pinned in full, so a change of the defaults does not move the tests' numbers.
-SMALL_PRETRAIN = dict(people=16, heldout_people=4, photos_per_person=2, web_cameras=5, batch_size=8,
-                      steps=3, warmup_steps=1, lr=1e-3, weight_decay=0.1)
+from tests.conftest import SMALL_PRETRAIN
 
 
 @pytest.fixture(scope="session")

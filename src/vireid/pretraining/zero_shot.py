@@ -16,6 +16,7 @@ import torch
 
 from vireid.evaluation.chance import chance_level
 from vireid.evaluation.checkpoint import extract_table
+from vireid.evaluation.features import FeatureOptions
 from vireid.evaluation.metrics import evaluate
 from vireid.evaluation.retrieval import cosine_distance
 from vireid.evaluation.runner import run_protocol
@@ -55,7 +56,8 @@ def caption_retrieval(model: torch.nn.Module, corpus: WebCorpus, batch: int = 25
 
 def benchmark_reid(model: torch.nn.Module, dataset: str, root: str | Path) -> dict[str, Any]:
     """Zero-shot re-id on ``root``'s test set with ``dataset``'s full protocol; every setting."""
-    table = extract_table(model, dataset, root, trials=REID_TRIALS, feature=REID_FEATURE, flip=False)
+    table = extract_table(model, dataset, root, trials=REID_TRIALS,
+                          options=FeatureOptions(feature=REID_FEATURE, flip="none"))
     results = run_protocol(dataset, root, table, trials=REID_TRIALS)
     settings = {key: {"title": s["title"], "R1": s["mean"]["R1"], "mAP": s["mean"]["mAP"],
                       "std": {"R1": s["std"]["R1"], "mAP": s["std"]["mAP"]},
