@@ -31,6 +31,17 @@ def test_a_second_run_reuses_the_cached_weights(small_pretrain):
     assert said[0].startswith("pretrain: cached")
 
 
+def test_a_moved_cache_names_the_weights_where_they_are_now(small_pretrain, tmp_path):
+    import shutil
+
+    cfg, root, _ = small_pretrain
+    moved = tmp_path / "moved"
+    shutil.copytree(root, moved)
+    again = run_pretrain(cfg, root=moved, show_progress=False, echo=lambda s: None)
+    assert Path(again["weights"]) == pretrain_dir(cfg, moved) / Path(again["weights"]).name
+    assert Path(again["weights"]).is_file()
+
+
 def test_the_same_seed_gives_the_same_weights_and_a_changed_setting_a_new_entry(small_pretrain, tmp_path):
     cfg, _, summary = small_pretrain
     again = run_pretrain(cfg, root=tmp_path, show_progress=False, echo=lambda s: None)

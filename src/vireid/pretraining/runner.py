@@ -36,6 +36,7 @@ def run_pretrain(cfg: PretrainConfig, *, root: str | Path | None = None, benchma
     weights, summary_path = out / weights_name(cfg), out / SUMMARY_FILE
     if weights.is_file() and summary_path.is_file() and not force:
         summary = json.loads(summary_path.read_text())
+        summary["weights"] = str(weights)  # where the file is now: a cache folder may have moved
         echo(f"pretrain: cached ({weights})")
     else:
         start = time.perf_counter()
