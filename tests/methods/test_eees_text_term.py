@@ -14,10 +14,9 @@ import torch
 from vireid.evaluation.features import FeatureOptions, extract_features
 from vireid.manifests import read_manifest
 from vireid.models import load_model
-from vireid.pretraining.runner import run_pretrain
 from vireid.tokenizer import tokenize
 from vireid.training.engine import train
-from tests.pretraining.conftest import SMALL_PRETRAIN
+from tests.conftest import SMALL_PRIOR
 from tests.training.conftest import tiny_config, train_cache_dir  # noqa: F401 (fixtures)
 
 # Measured (this test: SMALL_SYNTH benchmark, seed 0, 1 epoch x 6 batches, every training
@@ -39,15 +38,12 @@ def _alignment(checkpoint, root) -> float:
     return float(np.mean(np.sum(images * text, axis=1)))
 
 
-def test_ese_moves_image_features_to_their_captions_more_than_the_baseline(tiny_config, tmp_path, synth_sysu_root):
-    pretrain = [f"pretrain.{k}={v}" for k, v in SMALL_PRETRAIN.items()]
-    from vireid.pretraining.config import PretrainConfig
-
-    run_pretrain(PretrainConfig(**SMALL_PRETRAIN), show_progress=False, echo=lambda s: None)  # into VIREID_CACHE
+def test_ese_moves_image_features_to_their_captions_more_than_the_baseline(tiny_config, tmp_path, synth_sysu_root,
+                                                                           small_prior):
     values = {}
     for preset in ("tiny-ese", "tiny-baseline"):
         cfg = tiny_config(preset, "model.pretrained=synthetic-web", "run.validate_every=0", "run.tensorboard=false",
-                          *pretrain, epochs=1, batches=6)
+                          *SMALL_PRIOR, epochs=1, batches=6)
         result = train(cfg, tmp_path / preset)
         values[preset] = _alignment(result.last, synth_sysu_root)
     assert values["tiny-ese"] - values["tiny-baseline"] > MARGIN, values
