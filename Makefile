@@ -25,10 +25,11 @@ VAL_IDS ?=
 
 RUN_OPTS := --dataset $(DATASET) --root "$(ROOT)" $(if $(TRIAL),--trial $(TRIAL)) $(if $(RUN),--run "$(RUN)") $(if $(FORCE),--force)
 
-.PHONY: setup lock golden test demo captions train eval all bench reproduce clean-demo help
+.PHONY: setup lock golden test demo pretrain captions train eval all bench reproduce clean-demo help
 
 help:
 	@echo "make demo      whole pipeline on a synthetic benchmark, CPU, minutes (runs/demo)"
+	@echo "make pretrain  the tiny CLIP prior of the tiny presets (synthetic web, cached under VIREID_CACHE)"
 	@echo "make test      install into .venv if needed, run the test suite [LOCK=1: the verified versions]"
 	@echo "make lock      write $(VERIFIED) from .venv (after make test passed)"
 	@echo "make golden    re-record tests/golden/golden_runs.json under the installed versions"
@@ -59,6 +60,9 @@ golden: setup
 
 demo: setup
 	HF_HUB_OFFLINE=1 $(VIREID) pipeline demo $(if $(FORCE),--force)
+
+pretrain: setup
+	HF_HUB_OFFLINE=1 $(VIREID) pretrain $(if $(FORCE),--force)
 
 captions: setup
 	$(VIREID) pipeline captions $(RUN_OPTS) $(if $(VAL_IDS),--val-ids $(VAL_IDS)) --captions "$(CAPTIONS)" --model "$(MODEL)" --quantization $(QUANT) --batch-size $(BATCH)

@@ -3,6 +3,8 @@
 foundation -> datasets / manifests -> models / losses -> methods -> {captioning, training,
 evaluation} -> report -> pipeline / reproduce -> cli. Evaluation never imports training or methods;
 training may use evaluation's pure feature and metric functions for validation only.
+Pretraining (the synthetic-web prior) sits beside evaluation, whose checks it runs; training
+takes only its config and the location of its cached weights.
 """
 
 from __future__ import annotations
@@ -24,15 +26,16 @@ ALLOWED: dict[str, set[str]] = {
     "methods": {"foundation", "manifests", "datasets", "models", "losses", "methods"},
     "captioning": {"foundation", "manifests", "datasets", "captioning"},
     "evaluation": {"foundation", "manifests", "datasets", "models", "evaluation"},
+    "pretraining": {"foundation", "manifests", "datasets", "models", "losses", "evaluation", "pretraining"},
     "training": {"foundation", "manifests", "datasets", "models", "losses", "methods", "training",
-                 "evaluation"},
+                 "evaluation", "pretraining"},
     "inference": {"foundation", "manifests", "datasets", "models", "evaluation", "inference"},
     # report reads run folders; it rebuilds networks (activation maps) through evaluation/models
     "report": {"foundation", "manifests", "datasets", "models", "evaluation", "report"},
     "pipeline": {"foundation", "manifests", "datasets", "models", "methods", "captioning", "training",
-                 "evaluation", "report", "pipeline"},
+                 "evaluation", "pretraining", "report", "pipeline"},
     "reproduce": {"foundation", "manifests", "datasets", "models", "methods", "captioning", "training",
-                  "evaluation", "report", "pipeline", "reproduce"},
+                  "evaluation", "pretraining", "report", "pipeline", "reproduce"},
     "cli": set(),  # the root command may import anything
 }
 # What training may take from evaluation: pure feature composition and metrics (validation).
@@ -40,6 +43,8 @@ ALLOWED: dict[str, set[str]] = {
 ROOT_EXPORTS = {"vireid.inference.api"}
 TRAINING_FROM_EVALUATION = {"vireid.evaluation.features", "vireid.evaluation.retrieval",
                             "vireid.evaluation.metrics", "vireid.evaluation.ranking"}
+# What training may take from pretraining: which prior a config names and where its file is.
+TRAINING_FROM_PRETRAINING = {"vireid.pretraining.config", "vireid.pretraining.cache"}
 
 
 def layer(module: str) -> str:
@@ -92,6 +97,8 @@ def test_imports_follow_the_layering(module, path):
         if other not in allowed:
             bad.append(target)
         elif own == "training" and other == "evaluation" and target not in TRAINING_FROM_EVALUATION:
+            bad.append(target)
+        elif own == "training" and other == "pretraining" and target not in TRAINING_FROM_PRETRAINING:
             bad.append(target)
     assert not bad, f"{module} ({own}) must not import {sorted(bad)}"
 

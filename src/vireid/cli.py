@@ -18,7 +18,8 @@ app = typer.Typer(
     help=(
         "Caption-driven visible-infrared person re-identification.\n\n"
         "Stages: `data` (dataset layouts, checks, synthetic benchmark), `captions` (LLaVA "
-        "captions into Parquet manifests), `methods` (the registered methods), `train` (a method "
+        "captions into Parquet manifests), `methods` (the registered methods), `pretrain` (the "
+        "tiny CLIP prior), `train` (a method "
         "on CLIP RN50), `eval` "
         "(SYSU-MM01 / RegDB / LLCM protocols), `pipeline` (cached end-to-end runs), `report` "
         "(one self-contained HTML page per run or comparison), and for a trained model on your "
@@ -59,11 +60,12 @@ def _register_stages() -> None:
     from vireid.inference.cli import register as register_inference
     from vireid.methods.cli import register as register_methods
     from vireid.pipeline.cli import register as register_pipeline
+    from vireid.pretraining.cli import register as register_pretrain
     from vireid.report.cli import register as register_report
     from vireid.reproduce.cli import register as register_reproduce
     from vireid.training.cli import register as register_train
 
-    for register in (register_data, register_captions, register_methods, register_train,
+    for register in (register_data, register_captions, register_methods, register_pretrain, register_train,
                      register_eval, register_inference, register_pipeline, register_reproduce,
                      register_report):
         register(app)

@@ -66,7 +66,7 @@ def test_regdb_index_still_requires_a_trial(monkeypatch, capsys, synth_regdb_roo
 
 def test_synth_force_reports_the_new_count_and_check_sees_only_new_images(monkeypatch, capsys, tmp_path):
     out_dir = tmp_path / "s"
-    small = ["--images-per-camera", "1", "--height", "64", "--width", "32"]
+    small = ["--images-per-camera", "1", "--height", "64", "--width", "32", "--test-fraction", "0.33"]
     run(monkeypatch, capsys, "data", "synth", "--out", str(out_dir), "--ids", "10", *small)
     code, out, _ = run(monkeypatch, capsys, "data", "synth", "--out", str(out_dir), "--ids", "6", "--force", *small)
     assert code == 0 and "wrote 36 images" in out
@@ -75,7 +75,8 @@ def test_synth_force_reports_the_new_count_and_check_sees_only_new_images(monkey
 
 
 def test_synth_with_too_few_ids_for_the_layout_is_one_line(monkeypatch, capsys, tmp_path):
-    code, _, err = run(monkeypatch, capsys, "data", "synth", "--out", str(tmp_path / "s"), "--ids", "5")
+    code, _, err = run(monkeypatch, capsys, "data", "synth", "--out", str(tmp_path / "s"), "--ids", "5",
+                       "--test-fraction", "0.33")
     assert code == 2 and err == "error: ids: the sysu layout needs at least 6 identities (train, val and test splits must all be non-empty), got 5\n"
 
 

@@ -101,7 +101,7 @@ def test_run_protocol_reports_re_ranked_numbers_next_to_the_plain_ones(tiny_sysu
 @pytest.mark.slow
 def test_synthetic_custom_layout_trains_and_evaluates_end_to_end(tmp_path, monkeypatch, capsys):
     root = tmp_path / "mine"
-    generate(root, "custom", SynthConfig(ids=12, images_per_camera=1, height=64, width=32))
+    generate(root, "custom", SynthConfig(ids=12, images_per_camera=1, height=64, width=32, test_fraction=0.33))
     assert (root / "index.csv").read_text().startswith("path,pid,camera,modality,split\n")
     assert check_dataset("custom", root).ok
     run = tmp_path / "run"
@@ -109,7 +109,8 @@ def test_synthetic_custom_layout_trains_and_evaluates_end_to_end(tmp_path, monke
                           "--root", root, "--captions", root / "reference_captions.parquet",
                           "--out", run, "--val-ids", "2", "--epochs", "1", "--workers", "1",
                           "--cache-dir", tmp_path / "cache",
-                          "--set", "run.progress=false", "--set", "sampler.max_batches=1")
+                          "--set", "run.progress=false", "--set", "sampler.max_batches=1",
+                          "--set", "model.pretrained=none")
     assert code == 0, err
     code, out, err = run_eval(monkeypatch, capsys, "--dataset", "custom", "--root", root,
                               "--checkpoint", run / "checkpoints" / "last.pt", "--out", tmp_path / "eval",

@@ -22,7 +22,7 @@ from pathlib import Path
 
 PRESETS = ["tiny-baseline", "tiny-ise", "tiny-ese", "tiny-ese-cvsc", "tiny-ese-cmsp", "tiny-eees"]
 GOLDEN_FILE = Path(__file__).with_name("golden_runs.json")
-SYNTH = dict(ids=24, images_per_camera=3, height=64, width=32, seed=0, version=1)  # frozen benchmark
+SYNTH = dict(ids=24, images_per_camera=3, height=64, width=32, seed=0, version=1, test_fraction=0.33)  # frozen benchmark
 # Distributions whose kernels, RNGs or decoders feed these numbers.
 VERSIONED = ("torch", "numpy", "open_clip_torch", "pillow")
 
@@ -36,7 +36,8 @@ def environment() -> dict[str, str | None]:
 def _overrides(root: Path, cache_dir: Path) -> list[str]:
     return [f"data.root={str(root)!r}", "data.captions=['reference']",
             f"data.cache_dir={str(cache_dir)!r}", "optim.epochs=2", "sampler.max_batches=2",
-            "run.progress=false", "run.validate_every=1", "data.workers=1", "run.tensorboard=false"]
+            "run.progress=false", "run.validate_every=1", "data.workers=1", "run.tensorboard=false",
+            "model.pretrained=none"]
 
 
 def run_preset(preset: str, root: Path, cache_dir: Path, work: Path) -> dict:

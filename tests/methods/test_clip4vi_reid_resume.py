@@ -19,7 +19,7 @@ def _train(root: Path, out: Path, cache: Path, sets: list[str], *extra: str) -> 
     args = [sys.executable, "-m", "vireid", "train", "-p", "tiny-clip4vi-reid", "--dataset", "sysu",
             "--root", str(root), "--captions", "reference", "--out", str(out), "--epochs", "1",
             "--workers", "1", "--cache-dir", str(cache), "--set", "sampler.max_batches=1",
-            "--set", "run.progress=true", *[x for s in sets for x in ("--set", s)], *extra]
+            "--set", "run.progress=true", "--set", "model.pretrained=none", *[x for s in sets for x in ("--set", s)], *extra]
     env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
            "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
     return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)

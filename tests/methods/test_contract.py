@@ -1,7 +1,7 @@
 """The method contract, checked for every registered method and every variant (the registry
 drives the parameters: a method added tomorrow is tested here with no edit to this file).
 
-Each variant runs at its tiny preset on a tiny in-memory training set (3 identities x 2
+Each variant runs at its tiny preset, from the small synthetic-web prior, on a tiny in-memory training set (3 identities x 2
 modalities x 2 images of 32x16 pixels): its preparatory stages through the trainer's stage
 runner, then training steps the way the trainer takes them (objective -> backward -> Adam of
 ``training.optim``). Per variant:
@@ -23,6 +23,7 @@ import importlib.abc
 import math
 import sys
 from contextlib import contextmanager, nullcontext
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -32,10 +33,13 @@ import torch
 from vireid.methods import StageContext, TrainBatch, list_methods, resolve
 from vireid.methods.method import PRESET_SCALES
 from vireid.models.store import load_checkpoint, load_model, model_checkpoint_state, save_checkpoint
+from vireid.pretraining.cache import resolve_pretrained
 from vireid.tokenizer import tokenize
 from vireid.training.config import preset_names, resolve_config
 from vireid.training.optim import build_optimizer
 from vireid.training.stages import run_stages
+
+from tests.conftest import SMALL_PRIOR
 
 VARIANTS = [v for m in list_methods() for v in ([x.name for x in m.variants] or [m.name])]
 METHODS = [m.name for m in list_methods()]
@@ -46,11 +50,14 @@ STAGE_EPOCHS = ("eees.prompt.epochs=1", "csdn.prompt.epochs=1", "csdn.fusion.epo
 
 
 def _contract_config(variant: str):
-    """The tiny preset, shrunk: 32x16 images, 2 ids x 2+2 images per batch, 1-epoch stages."""
+    """The tiny preset, shrunk: 32x16 images, 2 ids x 2+2 images per batch, 1-epoch stages; the
+    network starts from the small synthetic-web prior (OpenAI format) as the trainer loads it."""
     family = resolve(variant).method.name
     stage_keys = [o for o in STAGE_EPOCHS if o.startswith(f"{family}.")]
-    return resolve_config(f"tiny-{variant}", overrides=[
-        "model.image_size=[32, 16]", "sampler.batch_ids=2", f"sampler.per_modality={PER}", *stage_keys])
+    cfg = resolve_config(f"tiny-{variant}", overrides=[
+        "model.image_size=[32, 16]", "sampler.batch_ids=2", f"sampler.per_modality={PER}", *stage_keys,
+        *SMALL_PRIOR])
+    return replace(cfg, model=resolve_pretrained(cfg.model, cfg.pretrain))
 
 
 @contextmanager
@@ -149,7 +156,7 @@ class Harness:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def runs(tmp_path_factory, small_prior):
     """Per variant (built on first use): the uninterrupted two steps and a resumed second step."""
     done: dict[str, dict] = {}
 

@@ -24,7 +24,8 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 def _config(root, cache, *overrides):
     base = [f"data.root={str(root)!r}", f"data.cache_dir={str(cache)!r}", "optim.epochs=1",
             "sampler.max_batches=2", "run.progress=false", "run.validate_every=1", "data.workers=1",
-            "csdn.prompt.epochs=1", "csdn.fusion.epochs=1", "csdn.prompt.batch_size=128"]
+            "csdn.prompt.epochs=1", "csdn.fusion.epochs=1", "csdn.prompt.batch_size=128",
+            "model.pretrained=none"]
     return resolve_config("tiny-csdn", overrides=base + list(overrides))
 
 
@@ -76,7 +77,7 @@ def test_vireid_train_survives_a_sigkill_in_each_stage(synth_sysu_root, tmp_path
     run = tmp_path / "run"
     args = ["--preset", "tiny-csdn", "--dataset", "sysu", "--root", str(synth_sysu_root), "--out", str(run),
             "--cache-dir", str(tmp_path / "cache"), "--epochs", "4", "--workers", "1",
-            "--set", "sampler.max_batches=2", "--set", "run.validate_every=0",
+            "--set", "sampler.max_batches=2", "--set", "run.validate_every=0", "--set", "model.pretrained=none",
             "--set", "csdn.prompt.epochs=40", "--set", "csdn.fusion.epochs=40",
             "--set", "csdn.prompt.batch_size=128", "--set", "csdn.fusion.batch_size=128"]
     resume = [*args, "--resume", "auto"]

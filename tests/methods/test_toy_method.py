@@ -64,7 +64,7 @@ def test_a_method_registered_in_a_test_file_trains_and_evaluates(toy_method, syn
     cfg = resolve_config("tiny-toy-test-heavy", overrides=[
         f"data.root={str(synth_sysu_root)!r}", f"data.cache_dir={str(tmp_path / 'cache')!r}",
         "optim.epochs=1", "sampler.max_batches=2", "run.progress=false", "data.workers=1",
-        "run.tensorboard=false"])
+        "run.tensorboard=false", "model.pretrained=none"])
     assert cfg.family == "toy-test" and cfg.method_config.weight == 2.0 and not cfg.needs.captions
     result = train(cfg, tmp_path / "run")
     state = load_checkpoint(result.last)

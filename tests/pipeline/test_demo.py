@@ -8,11 +8,13 @@ import pytest
 from vireid.manifests import read_manifest, read_metadata, write_manifest
 from vireid.pipeline.demo import DemoConfig, run_demo
 from vireid.pipeline.layout import RunLayout
+from tests.pretraining.conftest import SMALL_PRETRAIN
 
 pytestmark = pytest.mark.slow
 
-SMALL = DemoConfig(ids=12, images_per_camera=2, height=64, width=32, val_ids=2, epochs=1, trials=2,
-                   llava_images=4)
+# The tiny presets start from the synthetic-web prior: the demo pretrains a seconds-long one.
+SMALL = DemoConfig(ids=12, test_fraction=0.33, images_per_camera=2, height=64, width=32, val_ids=2, epochs=1, trials=2,
+                   llava_images=4, overrides=tuple(f"pretrain.{k}={v}" for k, v in SMALL_PRETRAIN.items()))
 STAGES = {"synth", "index", "captions", "tiny-llava", "llava-plumbing",
           "train-eees", "eval-eees", "train-baseline", "eval-baseline"}
 

@@ -25,7 +25,7 @@ def _train(root, run, cache, *extra):
                                "--method", "tiny-baseline", "--val-ids", "3",
                                "--set", "run.progress=false", "--set", "sampler.max_batches=1",
                                "--set", "optim.epochs=1", "--set", f"data.cache_dir={str(cache)!r}",
-                               "--set", "data.workers=1", *extra])
+                               "--set", "data.workers=1", "--set", "model.pretrained=none", *extra])
 
 
 def test_failed_retrain_keeps_the_old_model_and_eval_names_the_checkpoint(synth_sysu_root, train_cache, tmp_path):

@@ -6,9 +6,11 @@ import shutil
 
 import pytest
 
+from tests.conftest import SMALL_PRIOR
+
 
 @pytest.fixture(scope="session")
-def tiny_run(synth_sysu_root, tmp_path_factory):
+def tiny_run(synth_sysu_root, small_prior, tmp_path_factory):
     from vireid.evaluation.checkpoint import checkpoint_features
     from vireid.evaluation.features import FeatureOptions
     from vireid.evaluation.outputs import evaluate_table
@@ -20,7 +22,7 @@ def tiny_run(synth_sysu_root, tmp_path_factory):
     cfg = resolve_config("tiny-eees", overrides=[
         f"data.root={str(synth_sysu_root)!r}", "data.captions=['reference']", "optim.epochs=2",
         "sampler.max_batches=1", "run.progress=false", "run.validate_every=0", "run.grad_norm_every=1",
-        "run.tensorboard=false", "run.selection=last", "data.workers=1"])
+        "run.tensorboard=false", "run.selection=last", "data.workers=1", *SMALL_PRIOR])
     train(cfg, run)
     table = checkpoint_features(run / "checkpoints" / "last.pt", "sysu", synth_sysu_root, trials=2,
                                 options=FeatureOptions(flip="none"))

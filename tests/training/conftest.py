@@ -19,7 +19,7 @@ def tiny_config(synth_sysu_root, train_cache_dir):
         base = [f"data.root={str(synth_sysu_root)!r}", "data.captions=['reference']",
                 f"data.cache_dir={str(train_cache_dir)!r}", f"optim.epochs={epochs}",
                 f"sampler.max_batches={batches}", "run.progress=false", "run.validate_every=1",
-                "data.workers=1"]
+                "data.workers=1", "model.pretrained=none"]
         return resolve_config(preset, overrides=base + list(overrides))
 
     return make

@@ -23,7 +23,7 @@ def test_two_process_launch_shards_batches_and_writes_once(synth_sysu_root, trai
            "-m", "vireid", "train", "--preset", "tiny-eees", "--root", str(synth_sysu_root),
            "--dataset", "sysu", "--captions", "reference", "--out", str(out), "--epochs", "1",
            "--cache-dir", str(train_cache_dir), "--device", "cpu", "--set", "sampler.max_batches=4",
-           "--set", "run.progress=false", "--workers", "1"]
+           "--set", "run.progress=false", "--workers", "1", "--set", "model.pretrained=none"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -23,7 +23,7 @@ from tests.training.cli_run import run_cli
 def common(synth_sysu_root, train_cache_dir):
     return ["--preset", "tiny-baseline", "--root", synth_sysu_root, "--dataset", "sysu",
             "--cache-dir", train_cache_dir, "--set", "run.progress=false",
-            "--set", "sampler.max_batches=1", "--workers", "1"]
+            "--set", "sampler.max_batches=1", "--workers", "1", "--set", "model.pretrained=none"]
 
 
 def _dead_pid() -> int:
@@ -145,7 +145,8 @@ def test_sigterm_unwinds_like_ctrl_c_and_exits_143(tmp_path, synth_sysu_root, tr
     # A long first epoch: the SIGTERM arrives while training runs.
     proc = subprocess.Popen([sys.executable, "-m", "vireid", "train", "--preset", "tiny-baseline",
                              "--root", str(synth_sysu_root), "--dataset", "sysu", "--cache-dir",
-                             str(train_cache_dir), "--workers", "1", "--epochs", "50", "--out", str(out)],
+                             str(train_cache_dir), "--workers", "1", "--epochs", "50", "--out", str(out),
+                             "--set", "model.pretrained=none"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     deadline = time.time() + 60
     while not (out / "config.json").exists() and time.time() < deadline:

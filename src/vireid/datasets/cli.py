@@ -90,6 +90,10 @@ def synth_command(
     height: int = typer.Option(_SYNTH.height, "--height", help="Image height in pixels."),
     width: int = typer.Option(_SYNTH.width, "--width", help="Image width in pixels."),
     seed: int = typer.Option(_SYNTH.seed, "--seed", help="Random seed; the same seed gives identical files."),
+    test_fraction: float = typer.Option(
+        _SYNTH.test_fraction, "--test-fraction",
+        help="SYSU and LLCM layouts: share of identities in the test split (default: 95 of 136, "
+             "SYSU-MM01's size; the earlier default was 0.33 of 60)."),
     version: int = typer.Option(
         _SYNTH.version, "--benchmark-version",
         help="Benchmark model: 1 = front-on people, exact attribute-list captions (frozen, for "
@@ -133,6 +137,7 @@ def synth_command(
     config = from_dict(SynthConfig, {
         "ids": ids, "images_per_camera": images_per_camera, "height": height, "width": width,
         "seed": seed, "ir_color_error_rate": ir_color_error_rate, "version": version,
+        "test_fraction": test_fraction,
         "views": views, "view_bias": view_bias, "feet_crop_rate": feet_crop_rate,
         "caption_omit_rate": caption_omit_rate, "caption_error_rate": caption_error_rate,
         "caption_filler_rate": caption_filler_rate, "caption_view_rate": caption_view_rate})

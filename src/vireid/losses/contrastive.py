@@ -71,3 +71,17 @@ def supervised_contrastive_loss(image: torch.Tensor, text: torch.Tensor, labels:
     """
     check_pairs("supervised_contrastive_loss", image, text)
     return supcon_both_ways(similarity(image, text, temperature), labels)
+
+
+def clip_loss(image: torch.Tensor, text: torch.Tensor, logit_scale: torch.Tensor) -> torch.Tensor:
+    """CLIP's symmetric InfoNCE (Radford et al. 2021, Fig. 3): row i of ``image`` and of ``text``
+    are a pair, every other row of the batch a negative; logits = ``logit_scale`` x cosine
+    similarity; the mean of the image->text and text->image cross-entropies.
+
+    ``logit_scale`` is the (already exponentiated, clamped) learnable inverse temperature.
+    """
+    check_pairs("clip_loss", image, text)
+    image, text = F.normalize(wide(image), dim=-1), F.normalize(wide(text), dim=-1)
+    logits = logit_scale * image @ text.t()
+    target = torch.arange(image.shape[0], device=image.device)
+    return (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target)) / 2

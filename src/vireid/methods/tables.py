@@ -34,9 +34,11 @@ class TableRow:
 
 @dataclass(frozen=True)
 class PaperTable:
-    """A table of a method's paper that ``vireid reproduce --table <key>`` trains row by row."""
+    """A table of a method's paper that ``vireid reproduce --table <key>`` trains row by row;
+    every other row is compared with the row named ``baseline`` ("" = no comparison)."""
 
     key: str
     title: str
     rows: tuple[TableRow, ...]
     source: str = ""
+    baseline: str = ""

@@ -24,6 +24,19 @@ def set_layer4_stride1(visual: nn.Module) -> None:
     block.stride = 1
 
 
+def interpolate_pos_grid(pos: torch.Tensor, grid: tuple[int, int], mode: str = "bilinear") -> torch.Tensor:
+    """[1 + S*S, C] -> [1 + H*W, C] as :func:`resize_pos_embed` computes it, differentiable
+    (pretraining trains the stored square grid through this map)."""
+    cls_row, grid_rows = pos[:1], pos[1:]
+    side = math.isqrt(grid_rows.shape[0])
+    if side * side != grid_rows.shape[0]:
+        raise ValueError(f"resize_pos_embed: expected a square grid, got {grid_rows.shape[0]} positions")
+    image = grid_rows.reshape(1, side, side, -1).permute(0, 3, 1, 2)
+    resized = F.interpolate(image.float(), size=tuple(grid), mode=mode, align_corners=False).to(pos.dtype)
+    resized = resized.permute(0, 2, 3, 1).reshape(grid[0] * grid[1], -1)
+    return torch.cat([cls_row, resized], dim=0)
+
+
 def resize_pos_embed(pos: torch.Tensor, grid: tuple[int, int], mode: str = "bilinear") -> torch.Tensor:
     """Resize an attention-pool positional embedding [1 + S*S, C] to [1 + H*W, C].
 
@@ -32,13 +45,7 @@ def resize_pos_embed(pos: torch.Tensor, grid: tuple[int, int], mode: str = "bili
     (H, W) feature grid with ``align_corners=False``. An unchanged grid returns a copy of the
     input exactly.
     """
-    cls_row, grid_rows = pos[:1], pos[1:]
-    side = math.isqrt(grid_rows.shape[0])
-    if side * side != grid_rows.shape[0]:
-        raise ValueError(f"resize_pos_embed: expected a square grid, got {grid_rows.shape[0]} positions")
-    if (side, side) == tuple(grid):
+    side = math.isqrt(pos.shape[0] - 1)
+    if (side, side) == tuple(grid) and side * side == pos.shape[0] - 1:
         return pos.detach().clone()
-    image = grid_rows.reshape(1, side, side, -1).permute(0, 3, 1, 2)
-    resized = F.interpolate(image.float(), size=tuple(grid), mode=mode, align_corners=False).to(pos.dtype)
-    resized = resized.permute(0, 2, 3, 1).reshape(grid[0] * grid[1], -1)
-    return torch.cat([cls_row, resized], dim=0).detach()
+    return interpolate_pos_grid(pos, grid, mode).detach()

@@ -75,6 +75,9 @@ def resolve_weights(cfg: ModelConfig) -> str | None:
         return str(path)
     if cfg.pretrained == "none":
         return None
+    if cfg.pretrained == "synthetic-web":
+        raise VireidError("model.pretrained = \"synthetic-web\" needs the file of `vireid pretrain`: the trainer "
+                          "finds it from the [pretrain] settings; elsewhere give model.clip_weights")
     candidates = _cache_candidates(cfg)
     for candidate in candidates:
         found = _resolve_cached(candidate, cfg.cache_dir)

@@ -24,6 +24,8 @@ class ModelConfig:
     name:          open_clip architecture: "RN50" (the paper) or "vireid-tiny-rn" (same family,
                    tiny, registered by vireid for CPU tests and the demo).
     pretrained:    "openai" loads OpenAI's CLIP weights from the local cache (never downloads);
+                   "synthetic-web" loads the tiny CLIP prior of `vireid pretrain` (docs/pretrain.md;
+                   the trainer resolves it to ``clip_weights`` from its ``[pretrain]`` section);
                    "none" is an explicit request for random initialisation.
     clip_weights:  path to a local CLIP checkpoint file; when set it is used instead of the cache.
     cache_dir:     where open_clip/Hugging Face caches are searched (None: their defaults).
@@ -43,7 +45,7 @@ class ModelConfig:
     """
 
     name: str = "RN50"
-    pretrained: Literal["openai", "none"] = "openai"
+    pretrained: Literal["openai", "synthetic-web", "none"] = "openai"
     clip_weights: str | None = None
     cache_dir: str | None = None
     image_size: tuple[int, int] = (288, 144)

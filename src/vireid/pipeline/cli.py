@@ -188,7 +188,7 @@ def _rerank(rerank: bool):
 
 @pipeline.command("demo")
 def demo_cmd(out: Path = typer.Option(Path("runs/demo"), "--out", help="Demo run folder."),
-             ids: int = typer.Option(60, "--ids", help="Synthetic identities."),
+             ids: int = typer.Option(136, "--ids", help="Synthetic identities (95 of the default 136 are test ids)."),
              images_per_camera: int = typer.Option(6, "--images-per-camera"),
              val_ids: int = typer.Option(8, "--val-ids", help="Training ids held out to select best.pt."),
              epochs: int = typer.Option(0, "--epochs", help="0 = the tiny presets' schedule."),
@@ -197,13 +197,15 @@ def demo_cmd(out: Path = typer.Option(Path("runs/demo"), "--out", help="Demo run
              methods: list[str] = typer.Option(None, "--method",
                                                help="A variant to train at tiny scale (repeatable) "
                                                     "[default: eees and baseline]."),
+             overrides: list[str] = typer.Option(
+                 None, "--set", help="KEY=VALUE override for every training, e.g. model.pretrained=none (random init)."),
              force: bool = FORCE) -> None:
-    """The whole pipeline on a synthetic benchmark on a CPU: tiny variants side by side."""
+    """The whole pipeline on a synthetic benchmark on a CPU: the tiny CLIP prior, then tiny variants side by side."""
     from vireid.pipeline.demo import DemoConfig, run_demo
 
     chosen = {"methods": tuple(methods)} if methods else {}
     run_demo(out, DemoConfig(ids=ids, images_per_camera=images_per_camera, val_ids=val_ids, epochs=epochs,
-                             trials=trials, llava_images=llava_images, **chosen), force=force, echo=typer.echo)
+                             trials=trials, llava_images=llava_images, overrides=tuple(overrides or ()), **chosen), force=force, echo=typer.echo)
 
 
 def register(app: typer.Typer) -> None:

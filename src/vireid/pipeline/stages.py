@@ -96,6 +96,16 @@ def captions_stage(run: RunLayout, root: Path, source: str, *, model: str | None
 STAGE_MARKER = "checkpoints/stage-inputs.json"
 
 
+def pretrain_stage(cfg: TrainConfig, *, echo: Echo = print) -> None:
+    """Make the synthetic-web prior a training config names (cached by its fingerprint), with
+    its zero-shot checks on the config's test set; nothing for other initialisations."""
+    if cfg.model.pretrained != "synthetic-web" or cfg.model.clip_weights is not None:
+        return
+    from vireid.pretraining.runner import run_pretrain
+
+    run_pretrain(cfg.pretrain, benchmark=Path(cfg.data.root), dataset=cfg.data.dataset, show_progress=cfg.run.progress, echo=echo)
+
+
 def train_config(run: RunLayout | None, preset: str, dataset: str, root: Path, *, trial: int | None = None,
                  overrides: Sequence[str] = ()) -> TrainConfig:
     """The TrainConfig of ``preset`` (+ ``overrides``) on the run's index, resolved once and then
@@ -127,6 +137,7 @@ def train_stage(run: RunLayout, cfg: TrainConfig, *, name: str, captions: Path |
     inputs = {"index": hash_file(run.index), "config": config_dict(cfg), "vireid": __version__,
               "captions": hash_file(captions) if uses_captions and captions else None}
     out = run.method_dir(name)
+    pretrain_stage(cfg, echo=echo)
 
     def fit() -> None:
         # Training happens in a folder next to the method's; the previous model is replaced only

@@ -27,6 +27,16 @@ def _cell(stat: dict[str, float] | None, seeds: int) -> str:
     return f"{stat['mean']:.1f} ± {stat['std']:.1f}" if seeds > 1 else f"{stat['mean']:.1f}"
 
 
+def _delta(row: dict[str, Any], setting: str, metric: str) -> str:
+    """"+2.4 (1.3x)" beside the baseline's row; "*" marks a difference above 2x combined std."""
+    cmp = (row.get("vs_baseline") or {}).get(setting, {}).get(metric)
+    if cmp is None:
+        return "-"
+    if cmp["ratio"] is None:
+        return f"{cmp['diff']:+.1f} (1 seed)"
+    return f"{cmp['diff']:+.1f} ({cmp['ratio']:.1f}x){' *' if cmp['resolved'] else ''}"
+
+
 def _settings(rows: list[dict[str, Any]]) -> list[str]:
     main = rows[0]["main_settings"] if rows else []
     present = {s for r in rows for s in r["stats"]}
@@ -48,19 +58,26 @@ def format_markdown(info: dict[str, Any], rows: list[dict[str, Any]]) -> str:
         r = info["rerank"]
         lines.append(f"Re-ranked rows: k-reciprocal re-ranking (Zhong et al., CVPR 2017) k1={r['k1']} "
                      f"k2={r['k2']} lambda={r['lambda_value']}, the protocol's gallery rule applied after it.")
+    if any("vs_baseline" in r for r in rows):
+        lines.append("Δ: difference to the baseline row in points, and its size in units of the combined std "
+                     "of the two means (sqrt(std_a²/n_a + std_b²/n_b) over seeds); * marks a difference above 2x "
+                     "(resolved by these seeds).")
     lines.append("")
     for setting in _settings(rows):
         title = setting_title(setting)
         # A random ranking is as good re-ranked as not: a re-ranked twin reads its base's floor.
         chance = (info.get("chance") or {}).get(setting.removesuffix("_reranked"), {})
         floor = (f"{chance['R1']:.1f} / {chance['mAP']:.1f}" if {"R1", "mAP"} <= set(chance) else "-")
+        compared = any("vs_baseline" in r for r in rows)
         head = ["row", *[f"{m} ({title})" for m in rows[0]["metrics"]], "chance R1 / mAP",
+                *([f"Δ {m}" for m in rows[0]["metrics"]] if compared else []),
                 *[f"published {m}" for m in rows[0]["metrics"]]]
         lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for r in rows:
             stats = r["stats"].get(setting, {})
             pub = r["published"].get(setting, {})
             cells = [r["label"], *[_cell(stats.get(m), seeds) for m in r["metrics"]], floor,
+                     *([_delta(r, setting, m) for m in r["metrics"]] if compared else []),
                      *[f"{pub[m]:.1f}" if m in pub else "-" for m in r["metrics"]]]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")

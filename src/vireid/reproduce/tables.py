@@ -36,11 +36,22 @@ def table_names() -> tuple[str, ...]:
     return (*paper_tables(), METHODS_TABLE)
 
 
+# The image-only network every method adds to (ID + WRT on the two-stem CLIP): the methods
+# table's first row and the row the others are compared with.
+BASELINE_VARIANT = "baseline"
+
+
 def methods_table() -> PaperTable:
-    """The default variant of every registered method, with the literature's numbers for it."""
+    """The image-only baseline, then the default variant of every registered method, with the
+    literature's numbers for each."""
     from vireid.methods import list_methods, resolve
 
+    baseline = next((row for table in paper_tables().values() for row in table.rows
+                     if row.method == BASELINE_VARIANT and not row.overrides), None)
     rows = []
+    if baseline is not None:
+        rows.append(TableRow(BASELINE_VARIANT, BASELINE_VARIANT, label="baseline (ID + WRT, image only)",
+                             published=baseline.published))
     sources = []
     for method in list_methods():
         variant = resolve(method.name).variant.name
@@ -48,7 +59,8 @@ def methods_table() -> PaperTable:
                              published=method.published.numbers))
         if method.published.source:
             sources.append(f"{method.name}: {method.published.source}")
-    return PaperTable(METHODS_TABLE, "Registered methods, default variant each", tuple(rows), "; ".join(sources))
+    return PaperTable(METHODS_TABLE, "Registered methods, default variant each", tuple(rows), "; ".join(sources),
+                      baseline=BASELINE_VARIANT if baseline is not None else "")
 
 
 def table_spec(table: str) -> PaperTable:

@@ -40,6 +40,7 @@ from vireid.training.augment import AugmentConfig
 from vireid.training.data import DataConfig
 from vireid.methods import Needs, list_methods, method_names, resolve
 from vireid.models import ModelConfig
+from vireid.pretraining.config import PretrainConfig
 from vireid.training.optim import OptimConfig
 
 PRESET_DIR = SHARED_CONFIGS  # the shared tiny base and the recipes
@@ -106,6 +107,8 @@ class TrainConfig:
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     run: RunConfig = field(default_factory=RunConfig)
+    # Which synthetic-web prior `model.pretrained = "synthetic-web"` loads (docs/pretrain.md).
+    pretrain: PretrainConfig = field(default_factory=PretrainConfig)
     # The method's own typed section (its ``config_cls``), stored under the method's name.
     method_config: Any = None
 

@@ -42,6 +42,7 @@ from vireid.fingerprint import hash_json, provenance
 from vireid.training.augment import SECOND_VIEW_STREAM, augment_batch, make_generator, step_seed, visible_views
 from vireid.training.cache import ImageCache, build_cache
 from vireid.methods import Objective, StageContext, TrainBatch, resolve
+from vireid.pretraining.cache import resolve_pretrained
 from vireid.models.store import VERSION, load_checkpoint, model_checkpoint_state, save_checkpoint
 from vireid.tokenizer import CaptionTokenCache
 from vireid.rng import rng_state, set_rng_state
@@ -206,7 +207,8 @@ class Trainer:
 
     def _setup_model(self) -> None:
         cfg = self.cfg
-        model = self.method.build_model(cfg.model, self.data.num_classes, cfg.method_config)
+        model = self.method.build_model(resolve_pretrained(cfg.model, cfg.pretrain), self.data.num_classes,
+                                        cfg.method_config)
         model = model.to(self.device)
         self.channels_last = cfg.run.channels_last and self.device.type == "cuda"
         if self.channels_last:

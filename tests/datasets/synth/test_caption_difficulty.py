@@ -78,7 +78,7 @@ def test_infrared_captions_retrieve_visible_ones_above_chance_but_worse_than_vis
 
 
 def _view(caption_row) -> str:
-    config = SynthConfig(ids=24, images_per_camera=3, height=64, width=32, seed=0)
+    config = SynthConfig(ids=24, images_per_camera=3, height=64, width=32, seed=0, test_fraction=0.33)
     shot = int(caption_row["path"].rsplit("/", 1)[1][:4]) - 1
     spec = ImageSpec(caption_row["path"], caption_row["pid"], caption_row["camera"],
                      caption_row["modality"] == "infrared", shot)
@@ -98,7 +98,7 @@ def test_the_view_changes_which_attributes_a_caption_names(synth_sysu_root, capt
     from vireid.datasets.synth.attributes import sample_identities
     from vireid.datasets.synth.layout import pids_for
 
-    config = SynthConfig(ids=24, images_per_camera=3, height=64, width=32, seed=0)
+    config = SynthConfig(ids=24, images_per_camera=3, height=64, width=32, seed=0, test_fraction=0.33)
     people = {p.pid: p for p in sample_identities(pids_for(config), np.random.default_rng([0, 1]))}
 
     def rate(word, attribute, value, view):

@@ -18,7 +18,7 @@ def run(monkeypatch, capsys, *args):
     return exit_info.value.code or 0, out, err
 
 
-SMALL = ("--ids", "6", "--images-per-camera", "1", "--height", "64", "--width", "32")
+SMALL = ("--ids", "6", "--images-per-camera", "1", "--height", "64", "--width", "32", "--test-fraction", "0.33")
 
 
 def test_options_are_recorded_in_synth_json(monkeypatch, capsys, tmp_path):
@@ -38,7 +38,7 @@ def test_option_defaults_are_the_config_defaults(monkeypatch, capsys, tmp_path):
     code, _, _ = run(monkeypatch, capsys, "--out", str(tmp_path / "d"), *SMALL)
     assert code == 0
     config = json.loads((tmp_path / "d" / "synth.json").read_text())["config"]
-    defaults = SynthConfig(ids=6, images_per_camera=1, height=64, width=32)
+    defaults = SynthConfig(ids=6, images_per_camera=1, height=64, width=32, test_fraction=0.33)
     assert config == defaults.metadata()
 
 

@@ -12,7 +12,7 @@ from vireid.datasets.synth import SynthConfig, generate
 from vireid.errors import ConfigError, DatasetError
 from vireid.manifests import read_manifest, read_metadata
 
-TINY = dict(ids=6, images_per_camera=1, height=64, width=32)
+TINY = dict(ids=6, images_per_camera=1, height=64, width=32, test_fraction=0.33)
 
 
 def _files(root: Path) -> dict[str, bytes]:

@@ -68,8 +68,8 @@ def pixel_statistics(root: Path) -> list[float]:
 PIXEL_TOL = 0.5
 
 
-TINY = dict(ids=6, images_per_camera=2, height=64, width=32)
-GOLDEN_SYNTH = dict(ids=24, images_per_camera=3, height=64, width=32, seed=0)
+TINY = dict(ids=6, images_per_camera=2, height=64, width=32, test_fraction=0.33)
+GOLDEN_SYNTH = dict(ids=24, images_per_camera=3, height=64, width=32, seed=0, test_fraction=0.33)
 
 EXPECTED = {  # (tree_digest, pixel_statistics)
     ("sysu", 0): ("5b043cc2a353ae107b85a1a373a4540897855084c7976b8857281405a449d31b",

@@ -25,8 +25,10 @@ V2_FIELDS: tuple[str, ...] = ("views", "view_bias", "feet_crop_rate", "caption_o
 class SynthConfig:
     """Size and difficulty of a synthetic cross-modality benchmark.
 
-    The defaults give a CPU demo: 60 identities x 6 cameras x 6 images of 128x64 pixels
-    (2,160 images for the SYSU layout), generated in a few seconds.
+    The defaults give a CPU demo with a SYSU-MM01-sized test split: 136 identities x 6
+    cameras x 6 images of 128x64 pixels (4,896 images for the SYSU layout), 95 of them test
+    identities (SYSU-MM01 has 96) and 41 training identities. A test split of 20 identities,
+    the earlier default, moved R1 by ~2 points per query; see docs/synthetic.md.
 
     ``version`` picks the benchmark generation model. Version 1: every person drawn
     front-on, every caption names every attribute of its identity exactly. Version 2
@@ -35,7 +37,7 @@ class SynthConfig:
     like a 7B captioner's.
     """
 
-    ids: int = 60
+    ids: int = 136
     images_per_camera: int = 6
     height: int = 128
     width: int = 64
@@ -44,7 +46,7 @@ class SynthConfig:
     # real captioners hallucinate colours on grey infrared images.
     ir_color_error_rate: float = 0.3
     # SYSU and LLCM layouts: share of identities in the test split (RegDB always halves).
-    test_fraction: float = 0.33
+    test_fraction: float = 0.7
     jpeg_quality: int = 92
     version: int = LATEST_VERSION
     # --- version 2 only -------------------------------------------------------------
