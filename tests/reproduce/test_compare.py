@@ -5,7 +5,7 @@ import math
 import pytest
 
 from vireid.reproduce.compare import compare, seeds_to_resolve
-from vireid.reproduce.runner import MEASURED_TINY_R1_STD, PAPER_GAIN_R1, TINY_SEEDS, default_seeds
+from vireid.reproduce.runner import MEASURED_TINY_R1_STD, PAPER_SMALLEST_DIFF_R1, TINY_SEEDS, default_seeds
 
 
 def _stat(values):
@@ -33,9 +33,9 @@ def test_one_seed_resolves_nothing():
 
 
 def test_the_tiny_seed_default_is_computed_from_the_stated_std_and_gain():
-    assert default_seeds("tiny") == TINY_SEEDS == seeds_to_resolve(PAPER_GAIN_R1, MEASURED_TINY_R1_STD)
+    assert default_seeds("tiny") == TINY_SEEDS == seeds_to_resolve(PAPER_SMALLEST_DIFF_R1, MEASURED_TINY_R1_STD)
     assert default_seeds("full") == 1
     # at that many seeds, a true gain of that size sits just above 2x the combined std
     n, std = TINY_SEEDS, MEASURED_TINY_R1_STD
-    assert PAPER_GAIN_R1 / math.sqrt(2 * std ** 2 / n) > 2.0
-    assert PAPER_GAIN_R1 / math.sqrt(2 * std ** 2 / (n - 1)) <= 2.0
+    assert PAPER_SMALLEST_DIFF_R1 / math.sqrt(2 * std ** 2 / n) > 2.0
+    assert PAPER_SMALLEST_DIFF_R1 / math.sqrt(2 * std ** 2 / (n - 1)) <= 2.0
