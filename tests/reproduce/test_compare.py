@@ -39,3 +39,12 @@ def test_the_tiny_seed_default_is_computed_from_the_stated_std_and_gain():
     n, std = TINY_SEEDS, MEASURED_TINY_R1_STD
     assert PAPER_SMALLEST_DIFF_R1 / math.sqrt(2 * std ** 2 / n) > 2.0
     assert PAPER_SMALLEST_DIFF_R1 / math.sqrt(2 * std ** 2 / (n - 1)) <= 2.0
+
+
+def test_the_seeds_help_states_the_default_and_the_figures_it_comes_from():
+    from vireid.reproduce.cli import reproduce_command
+    import inspect
+
+    help_text = inspect.signature(reproduce_command).parameters["seeds"].default.help
+    assert f"default: {TINY_SEEDS} at --scale tiny" in help_text
+    assert f"+{PAPER_SMALLEST_DIFF_R1} R1" in help_text and f"std of {MEASURED_TINY_R1_STD} R1" in help_text
