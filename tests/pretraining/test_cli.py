@@ -1,21 +1,12 @@
 """`vireid pretrain`: settings by --set, bad input one line, the checks printed."""
 
-import sys
-
-from vireid import cli
 from tests.pretraining.conftest import SMALL_PRETRAIN
+from tests.training.cli_run import run_vireid
 
 
 def _run(monkeypatch, capsys, *args):
-    """``(exit code, stdout, stderr)`` of ``vireid pretrain ARGS`` run as from the shell."""
-    monkeypatch.setattr(sys, "argv", ["vireid", "pretrain", *map(str, args)])
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    """``(exit code, stdout, stderr)`` of ``vireid pretrain ARGS``."""
+    return run_vireid(monkeypatch, capsys, "pretrain", *args)
 
 
 def test_a_small_pretraining_prints_its_checks_beside_chance(monkeypatch, capsys, tmp_path):

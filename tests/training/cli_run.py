@@ -7,7 +7,12 @@ from vireid import cli
 
 def run_cli(monkeypatch, capsys, *args):
     """``(exit code, stdout, stderr)`` of ``vireid train ARGS``."""
-    monkeypatch.setattr(sys, "argv", ["vireid", "train", *map(str, args)])
+    return run_vireid(monkeypatch, capsys, "train", *args)
+
+
+def run_vireid(monkeypatch, capsys, *args):
+    """``(exit code, stdout, stderr)`` of ``vireid ARGS`` run as from the shell."""
+    monkeypatch.setattr(sys, "argv", ["vireid", *map(str, args)])
     code = 0
     try:
         cli.main()
