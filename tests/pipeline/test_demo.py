@@ -47,6 +47,9 @@ def test_demo_writes_a_summary_of_both_methods_with_the_chance_level(first_run):
         record = json.loads(run.results(method).read_text())
         assert record["results"]["settings"]["all_single"]["mean"]["R1"] == summary[method]["R1"]
     assert any("method" in line and "mAP" in line for line in lines)  # the printed table
+    for method in ("eees", "baseline"):  # each number says which checkpoint, seed, init and features
+        said = [line for line in lines if line.startswith(f"  {method}: ") and "training seed" in line]
+        assert len(said) == 1 and "init synthetic-web" in said[0] and "test feature concat" in said[0], said
     page = out / "report.html"
     assert any(line.startswith(f"report: {page}") for line in lines)
     assert "Comparison" in page.read_text() and "Run eees" in page.read_text()

@@ -132,8 +132,10 @@ def run_demo(out: str | Path = "runs/demo", config: DemoConfig | dict[str, Any] 
     overrides = list(cfg.overrides) + ([f"optim.epochs={cfg.epochs}"] if cfg.epochs else [])
     overrides.append(f"run.seed={cfg.seed}")
     records: dict[str, dict[str, Any]] = {}
+    inits: dict[str, str] = {}
     for method in cfg.methods:
         train_cfg = train_config(run, f"tiny-{method}", "sysu", data_root, overrides=overrides)
+        inits[method] = train_cfg.model.pretrained
         checkpoint = train_stage(run, train_cfg, name=method, captions=captions, force=force, echo=echo)
         records[method] = eval_stage(run, method, "sysu", data_root, checkpoint, trials=cfg.trials,
                                      force=force, echo=echo)
@@ -148,6 +150,10 @@ def run_demo(out: str | Path = "runs/demo", config: DemoConfig | dict[str, Any] 
     echo("")
     echo(f"SYSU-style synthetic benchmark, all-search single-shot, mean of {cfg.trials} trials:")
     echo(format_summary(summary))
+    for method, record in records.items():
+        t = record["training"]
+        echo(f"  {method}: {Path(record['checkpoint']).name} ({t['selection_detail']}), training seed {t['seed']}, "
+             f"init {inits[method]}, test feature {record['feature']}, flip {record['flip']}")
     for method in cfg.methods:
         echo(f"  {method}: {run.results_dir(method) / 'cmc.png'}  "
              f"loss curve: {run.method_dir(method) / 'logs' / 'loss_curve.png'}")
