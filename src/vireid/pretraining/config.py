@@ -43,7 +43,8 @@ class PretrainConfig:
     # Revision 1 (docs/pretrain.md): 64 pairs a step instead of 256 (four times the updates for
     # the pairs seen) after the first design's prior was at chance on its own held-out check.
     # Revision 2: the step count fills the time budget, measured on uncontended cores (1,500
-    # steps trained in 140 s; 2,000 keep `make demo` with its pretraining within 6 minutes).
+    # steps trained in 140 s; 2,000 were to keep the first `make demo` within 6 minutes, and
+    # measured 6 min 28 s with 205 s of pretraining: README).
     batch_size: int = 64
     steps: int = 2000
     lr: float = 1e-3
