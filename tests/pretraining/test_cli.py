@@ -25,3 +25,10 @@ def test_an_unknown_or_bad_setting_is_one_error_line(monkeypatch, capsys, tmp_pa
     code, _, err = _run(monkeypatch, capsys, "--set", "greyscale_rate=1.5")
     assert code == 2 and err == "error: pretrain.greyscale_rate: must lie in [0, 1], got 1.5\n"
     assert not (tmp_path / "pretrain").exists()
+
+
+def test_a_missing_benchmark_is_one_error_line_before_any_pretraining(monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("VIREID_CACHE", str(tmp_path / "cache"))
+    code, _, err = _run(monkeypatch, capsys, "--benchmark", tmp_path / "nowhere", "--no-progress")
+    assert code != 0 and err.strip().splitlines() == [f"error: {tmp_path / 'nowhere'}: dataset root not found (--benchmark)"]
+    assert not (tmp_path / "cache").exists()

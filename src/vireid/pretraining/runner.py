@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from vireid.atomic import write_json
+from vireid.errors import VireidError
 from vireid.fingerprint import provenance
 from vireid.pretraining.cache import SUMMARY_FILE, pretrain_dir, pretrain_fingerprint, weights_name
 from vireid.pretraining.config import PretrainConfig
@@ -32,6 +33,8 @@ def run_pretrain(cfg: PretrainConfig, *, root: str | Path | None = None, benchma
     folder and kept in the summary). Nothing is written until the weights are complete.
     """
     cfg.validate()
+    if benchmark is not None and not Path(benchmark).is_dir():  # before minutes of pretraining, not after
+        raise VireidError(f"{benchmark}: dataset root not found (--benchmark)")
     out = pretrain_dir(cfg, root)
     weights, summary_path = out / weights_name(cfg), out / SUMMARY_FILE
     if weights.is_file() and summary_path.is_file() and not force:
