@@ -63,6 +63,17 @@ def measure(preset: str, seeds: int, overrides: list[str], work: Path) -> dict:
     return out
 
 
+def headline(data: dict) -> list[dict]:
+    """The summary rows (bench/summary.py): R1 mean and seed std, and chance, per benchmark."""
+    rows = []
+    for name, d in data.items():
+        chance = d["runs"][0]["chance"]["R1"]
+        rows += [{"name": f"{name}: R1 mean", "value": d["R1"]["mean"], "unit": "%", "target": ""},
+                 {"name": f"{name}: R1 std over seeds", "value": d["R1"]["std"], "unit": "points", "target": ""},
+                 {"name": f"{name}: chance R1", "value": chance, "unit": "%", "target": ""}]
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=4)
@@ -72,9 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="vireid-precision-") as tmp:
         data = measure(args.preset, args.seeds, args.overrides, Path(tmp))
-    info = {"preset": args.preset, "seeds": args.seeds, "overrides": args.overrides, "setting":
+    info = {"size": "long", "preset": args.preset, "seeds": args.seeds, "overrides": args.overrides, "setting":
             "SYSU all-search single-shot, 10 gallery trials, test feature concat, flip (evaluate_checkpoint defaults); "
-            "checkpoint best.pt on held-out training ids where written, else last.pt", "benchmarks": data}
+            "checkpoint best.pt on held-out training ids where written, else last.pt", "benchmarks": data,
+            "headline": headline(data)}
     path = save_result(args.name, info)
     for name, d in data.items():
         print(f"{name}: R1 {d['R1']['mean']:.1f} ± {d['R1']['std']:.1f}, mAP {d['mAP']['mean']:.1f} ± "
