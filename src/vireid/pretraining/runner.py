@@ -37,6 +37,7 @@ def run_pretrain(cfg: PretrainConfig, *, root: str | Path | None = None, benchma
         raise VireidError(f"{benchmark}: dataset root not found (--benchmark)")
     out = pretrain_dir(cfg, root)
     weights, summary_path = out / weights_name(cfg), out / SUMMARY_FILE
+    prior = None  # the saved file loaded as a training run loads it, once for both checks
     if weights.is_file() and summary_path.is_file() and not force:
         summary = json.loads(summary_path.read_text())
         summary["weights"] = str(weights)  # where the file is now: a cache folder may have moved
@@ -48,7 +49,8 @@ def run_pretrain(cfg: PretrainConfig, *, root: str | Path | None = None, benchma
         model, history = train_clip(cfg, corpus.subset(~corpus.heldout), show_progress=show_progress)
         train_s = time.perf_counter() - start - corpus_s
         save_openai_format(model, weights)
-        retrieval = caption_retrieval(load_pretrained(cfg, weights), corpus.subset(corpus.heldout))
+        prior = load_pretrained(cfg, weights)
+        retrieval = caption_retrieval(prior, corpus.subset(corpus.heldout))
         summary = {
             "fingerprint": pretrain_fingerprint(cfg), "weights": str(weights), "config": asdict(cfg),
             "corpus": {"photos": len(corpus.captions), "training_photos": int((~corpus.heldout).sum()),
@@ -61,7 +63,8 @@ def run_pretrain(cfg: PretrainConfig, *, root: str | Path | None = None, benchma
         write_json(summary_path, summary)
     key = str(Path(benchmark).resolve()) if benchmark is not None else None
     if key is not None and key not in summary["zero_shot_reid"]:
-        summary["zero_shot_reid"][key] = benchmark_reid(load_pretrained(cfg, weights), dataset, benchmark)
+        summary["zero_shot_reid"][key] = benchmark_reid(prior if prior is not None else load_pretrained(cfg, weights),
+                                                        dataset, benchmark)
         write_json(summary_path, summary)
     echo(format_checks(summary, key))
     return summary
