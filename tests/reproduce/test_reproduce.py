@@ -65,8 +65,25 @@ def test_run_writes_table_json_and_chart(tmp_path, synth_sysu_root, monkeypatch)
     assert (tmp_path / "out" / "table3.png").stat().st_size > 1000
 
 
+def test_shards_split_the_units_and_leave_the_table_to_an_unsharded_run(tmp_path, synth_sysu_root, monkeypatch):
+    trained: dict[tuple[int, int], list[tuple[str, int]]] = {}
+    for shard in ((1, 3), (2, 3), (3, 3)):
+        rep = Reproducer(ReproduceConfig(table="3", dataset="sysu", root=synth_sysu_root, out=tmp_path / "out",
+                                         scale="tiny", seeds=2, shard=shard), echo=lambda s: None)
+        calls = trained.setdefault(shard, [])
+        monkeypatch.setattr(rep, "run_unit", lambda row, seed, trial, calls=calls: calls.append((row.name, seed)) or {})
+        record = rep.run()
+        assert record["shard"] == list(shard)
+    every = [u for calls in trained.values() for u in calls]
+    assert len(every) == 12 and len(set(every)) == 12  # each (row, seed) once, in some shard
+    assert [len(c) for c in trained.values()] == [4, 4, 4]
+    assert trained[(1, 3)][:2] == [("baseline", 0), ("ise", 1)]  # units 1, 4, ... of the table's order
+    assert not (tmp_path / "out" / "table3.md").exists()
+
+
 def test_config_checks(tmp_path, synth_sysu_root):
-    for bad in (dict(scale="huge"), dict(seeds=0), dict(recipe="x"), dict(selection="best"), dict(dataset="x")):
+    for bad in (dict(scale="huge"), dict(seeds=0), dict(recipe="x"), dict(selection="best"), dict(dataset="x"),
+                dict(shard=(3, 2)), dict(shard=(0, 1))):
         with pytest.raises(ConfigError):
             ReproduceConfig(**{"table": "3", "dataset": "sysu", "root": synth_sysu_root, "out": tmp_path,
                                **bad}).validate()

@@ -106,6 +106,15 @@ def pretrain_stage(cfg: TrainConfig, *, echo: Echo = print) -> None:
     run_pretrain(cfg.pretrain, benchmark=Path(cfg.data.root), dataset=cfg.data.dataset, show_progress=cfg.run.progress, echo=echo)
 
 
+def prior_fingerprint(cfg: TrainConfig) -> str | None:
+    """The synthetic-web prior's fingerprint when ``cfg`` starts from it, else None."""
+    if cfg.model.pretrained != "synthetic-web" or cfg.model.clip_weights is not None:
+        return None
+    from vireid.pretraining.cache import pretrain_fingerprint
+
+    return pretrain_fingerprint(cfg.pretrain)
+
+
 def train_config(run: RunLayout | None, preset: str, dataset: str, root: Path, *, trial: int | None = None,
                  overrides: Sequence[str] = ()) -> TrainConfig:
     """The TrainConfig of ``preset`` (+ ``overrides``) on the run's index, resolved once and then
@@ -136,6 +145,9 @@ def train_stage(run: RunLayout, cfg: TrainConfig, *, name: str, captions: Path |
                                     **({"captions": [str(captions)]} if uses_captions else {})))
     inputs = {"index": hash_file(run.index), "config": config_dict(cfg), "vireid": __version__,
               "captions": hash_file(captions) if uses_captions and captions else None}
+    prior = prior_fingerprint(cfg)
+    if prior is not None:  # the weights a run starts from are an input too (not in its settings)
+        inputs["prior"] = prior
     out = run.method_dir(name)
     pretrain_stage(cfg, echo=echo)
 

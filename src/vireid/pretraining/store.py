@@ -25,7 +25,8 @@ def openai_format_state(model: PretrainCLIP) -> dict[str, torch.Tensor]:
     clip = copy.deepcopy(model.clip).cpu()
     parametrize.remove_parametrizations(clip.visual.attnpool, "positional_embedding", leave_parametrized=False)
     convert_weights_to_lp(clip, torch.float16)
-    return {k: v.detach().clone() for k, v in clip.state_dict().items()}
+    # contiguous: the file holds plain tensors whatever memory format the model trained in
+    return {k: v.detach().clone(memory_format=torch.contiguous_format) for k, v in clip.state_dict().items()}
 
 
 def save_openai_format(model: PretrainCLIP, path: str | Path) -> Path:

@@ -13,6 +13,8 @@ HELP = """Reproduce a table of a registered method's paper (or compare every reg
 
 Each row is trained --seeds times (seeds 0..N-1; RegDB: one model per trial 1..--trials), evaluated with the dataset's full protocol, and written to OUT/table<N>.md, .json and .png: mean ± std over seeds next to the published numbers. Finished (row, seed) units are cached: a killed run started again resumes.
 
+--shard I/N splits a table: N processes (or machines sharing OUT) each train every N-th unit; a last run without --shard writes the table from the cached units.
+
 --rerank also evaluates every model with k-reciprocal re-ranking (k1=20, k2=6, lambda=0.3) and prints each setting's re-ranked row next to the plain one.
 
 --scale tiny runs the tiny presets (CPU). --recipe authors (default) / paper / none: the shared recipes in vireid/configs/recipe-<name>.toml (docs/methods/eees.md).
@@ -39,13 +41,22 @@ def reproduce_command(
     overrides: list[str] = typer.Option(None, "--set", help="KEY=VALUE override for every row."),
     force: bool = typer.Option(False, "--force", help="Retrain and re-evaluate every unit."),
     rerank: bool = typer.Option(False, "--rerank", help="Also report k-reciprocal re-ranked results (k1=20, k2=6, lambda=0.3)."),
+    shard: str = typer.Option("1/1", "--shard", metavar="I/N",
+                              help="Train only units I, I+N, I+2N, ... of the table (no table written): "
+                                   "N processes or machines sharing --out split the work; a run without "
+                                   "--shard afterwards writes the table from the cached units."),
 ) -> None:
+    from vireid.errors import ConfigError
     from vireid.reproduce.runner import ReproduceConfig, default_seeds, reproduce
 
     seeds = seeds if seeds is not None else default_seeds(scale)
+    parts = shard.split("/")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        raise ConfigError(f"--shard: I/N such as 1/2, got {shard!r}")
     cfg = ReproduceConfig(table=table, dataset=dataset, root=root, out=out, scale=scale, seeds=seeds,
                           recipe="" if recipe == "none" else recipe, selection=selection, captions=captions,
-                          trials=trials, device=device, overrides=tuple(overrides or ()), force=force, rerank=rerank)
+                          trials=trials, device=device, overrides=tuple(overrides or ()), force=force, rerank=rerank,
+                          shard=(int(parts[0]), int(parts[1])))
     reproduce(cfg, echo=typer.echo)
 
 

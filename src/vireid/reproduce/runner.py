@@ -86,6 +86,10 @@ class ReproduceConfig:
     overrides: tuple[str, ...] = ()
     force: bool = False
     rerank: bool = False  # also evaluate with k-reciprocal re-ranking (k1=20, k2=6, lambda=0.3)
+    # (i, n): this process trains units i, i+n, i+2n, ... (1-based, the table's unit order) and
+    # writes no table; n processes or machines sharing ``out`` split a table, and a run
+    # without a shard then finds every unit cached and writes it. (1, 1): every unit.
+    shard: tuple[int, int] = (1, 1)
 
     def validate(self) -> None:
         from vireid.datasets.registry import DATASETS
@@ -101,6 +105,9 @@ class ReproduceConfig:
             raise ConfigError(f"--selection: one of {', '.join(SELECTIONS)}, got {self.selection!r}")
         if self.dataset not in DATASETS:
             raise ConfigError(f"--dataset: one of {', '.join(DATASETS)}, got {self.dataset!r}")
+        index, count = self.shard
+        if not 1 <= index <= count:
+            raise ConfigError(f"--shard: I/N with 1 <= I <= N, got {index}/{count}")
         if not 1 <= self.trials <= 10:
             raise ConfigError(f"--trials: 1..10, got {self.trials}")
         if not Path(self.root).is_dir():
@@ -224,17 +231,25 @@ class Reproducer:
         self.out.mkdir(parents=True, exist_ok=True)
         units: list[dict[str, Any]] = []
         total = len(self.spec.rows) * cfg.seeds * len(self.trials_to_train())
+        shard, shards = cfg.shard
         done = 0
         for row in self.spec.rows:
             for seed in range(cfg.seeds):
                 for trial in self.trials_to_train():
                     done += 1
+                    if (done - 1) % shards != shard - 1:
+                        continue
                     self.echo(f"== [{done}/{total}] {self.unit_name(row, seed, trial)} "
                               f"({row.preset(cfg.scale)}) ==")
                     t0 = time.perf_counter()
                     unit = self.run_unit(row, seed, trial)
                     unit["seconds_this_call"] = round(time.perf_counter() - t0, 1)
                     units.append(unit)
+        if shards > 1:
+            self.echo(f"shard {shard}/{shards}: {len(units)} of {total} units done in "
+                      f"{time.perf_counter() - start:.0f} s; no table written (run again without "
+                      f"--shard once every shard has finished: it reuses the cached units)")
+            return {"table": self.spec.key, "shard": [shard, shards], "units": units}
         summary = summarise(self.spec, cfg.dataset, units, rerank=cfg.rerank)
         wall = time.perf_counter() - start
         info = {"table": self.spec.key, "title": self.spec.title, "source": self.spec.source,
