@@ -25,6 +25,8 @@ def test_the_file_holds_openai_names_and_openai_dtypes(small_pretrain):
     # ... norms, embeddings and the logit scale in float32; the pooling grid is the stored 7x7
     assert state["visual.bn1.weight"].dtype == torch.float32 and state["logit_scale"].dtype == torch.float32
     assert state["visual.attnpool.positional_embedding"].shape[0] == 7 * 7 + 1
+    # plain row-major tensors, whatever memory format pretraining ran its convolutions in
+    assert all(value.is_contiguous() for value in state.values())
 
 
 def test_openais_own_rebuilder_reads_it(small_pretrain):

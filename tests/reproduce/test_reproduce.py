@@ -149,3 +149,15 @@ def test_rerank_puts_each_settings_re_ranked_row_next_to_the_plain_one():
     text = format_markdown(info, rows)
     assert "R1 (infrared->visible re-ranked)" in text
     assert "k1=20 k2=6 lambda=0.3" in text
+
+
+@pytest.mark.parametrize("shard", ["2", "3/2", "a/b"])
+def test_a_malformed_shard_is_one_config_error_before_any_work(shard, tmp_path, synth_sysu_root):
+    from typer.testing import CliRunner
+
+    from vireid.cli import app
+
+    result = CliRunner().invoke(app, ["reproduce", "--table", "3", "--root", str(synth_sysu_root),
+                                      "--out", str(tmp_path / "out"), "--scale", "tiny", "--shard", shard])
+    assert isinstance(result.exception, ConfigError) and "--shard" in str(result.exception)
+    assert not (tmp_path / "out").exists()
