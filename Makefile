@@ -37,7 +37,7 @@ help:
 	@echo "make train     DATASET=sysu ROOT=DIR METHOD=eees [TRIAL=t for regdb] [VAL_IDS=n, same for captions]"
 	@echo "make eval      DATASET=sysu ROOT=DIR METHOD=eees [DEVICE=cuda]"
 	@echo "make all       captions + train + eval;  make bench [SIZE=short|full]"
-	@echo "make reproduce TABLE=3|4|methods DATASET=sysu ROOT=DIR [SCALE=full|tiny SEEDS=1 RECIPE=authors|paper OUT=DIR]"
+	@echo "make reproduce TABLE=3|4|methods DATASET=sysu ROOT=DIR [SCALE=full|tiny SEEDS=N RECIPE=authors|paper OUT=DIR SHARD=I/N]"
 
 setup: $(STAMP)
 
@@ -75,14 +75,16 @@ eval: setup
 
 all: captions train eval
 
-# make reproduce TABLE=3 DATASET=sysu ROOT=/data/SYSU-MM01 [SCALE=full|tiny SEEDS=1 RECIPE=authors|paper OUT=runs/reproduce-table3]
+# make reproduce TABLE=3 DATASET=sysu ROOT=/data/SYSU-MM01 [SCALE=full|tiny SEEDS=N RECIPE=authors|paper OUT=runs/reproduce-table3 SHARD=1/2]
+# SEEDS unset: vireid's default for the scale (1 full, 6 tiny: `vireid reproduce --help`).
 TABLE ?= 3
 SCALE ?= full
-SEEDS ?= 1
+SEEDS ?=
+SHARD ?=
 RECIPE ?= authors
 OUT ?= runs/reproduce-table$(TABLE)-$(DATASET)
 reproduce: setup
-	$(VIREID) reproduce --table $(TABLE) --dataset $(DATASET) --root "$(ROOT)" --scale $(SCALE) --seeds $(SEEDS) --recipe $(RECIPE) --out "$(OUT)"
+	$(VIREID) reproduce --table $(TABLE) --dataset $(DATASET) --root "$(ROOT)" --scale $(SCALE) $(if $(SEEDS),--seeds $(SEEDS)) $(if $(SHARD),--shard $(SHARD)) --recipe $(RECIPE) --out "$(OUT)"
 
 bench: setup
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/run.py --size $(SIZE)
