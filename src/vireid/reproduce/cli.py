@@ -29,8 +29,8 @@ def reproduce_command(
     scale: str = typer.Option("full", "--scale", help="full (the paper's presets) | tiny (CPU presets)"),
     seeds: Optional[int] = typer.Option(
         None, "--seeds", min=1,
-        help="Seeds per row (0..N-1) (default: 6 at --scale tiny, enough for the paper's smallest Table 3 "
-             "difference, +2.5 R1, to exceed 2x the combined std at the measured tiny seed std of 2.0 R1; "
+        help="Seeds per row (0..N-1) (default: 3 at --scale tiny, enough for the paper's smallest Table 3 "
+             "difference, +2.5 R1, to exceed 2x the combined std at the measured tiny seed std of 1.4 R1; "
              "1 at --scale full)."),
     recipe: str = typer.Option("authors", "--recipe", help="authors | paper | none"),
     selection: str = typer.Option("", "--selection", help="last | val | refit [default: the recipe's]"),
