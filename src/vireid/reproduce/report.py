@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from vireid.atomic import atomic_path, write_json
+from vireid.reproduce.tables import RERANKED
 
 SETTING_TITLES = {"all_single": "all-search single-shot", "all_multi": "all-search multi-shot",
                   "indoor_single": "indoor-search single-shot", "indoor_multi": "indoor-search multi-shot",
@@ -66,7 +67,7 @@ def format_markdown(info: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     for setting in _settings(rows):
         title = setting_title(setting)
         # A random ranking is as good re-ranked as not: a re-ranked twin reads its base's floor.
-        chance = (info.get("chance") or {}).get(setting.removesuffix("_reranked"), {})
+        chance = (info.get("chance") or {}).get(setting.removesuffix(RERANKED), {})
         floor = (f"{chance['R1']:.1f} / {chance['mAP']:.1f}" if {"R1", "mAP"} <= set(chance) else "-")
         compared = any("vs_baseline" in r for r in rows)
         head = ["row", *[f"{m} ({title})" for m in rows[0]["metrics"]], "chance R1 / mAP",
@@ -102,7 +103,12 @@ def plot_table(path: Path, info: dict[str, Any], rows: list[dict[str, Any]]) -> 
     for ax, (setting, metric) in zip(axes[0], groups):
         means = [r["stats"].get(setting, {}).get(metric, {}).get("mean", np.nan) for r in rows]
         stds = [r["stats"].get(setting, {}).get(metric, {}).get("std", 0.0) for r in rows]
-        ax.bar(x, means, yerr=stds, capsize=4, color="tab:blue", alpha=0.8, label="measured (mean ± std)")
+        bars = ax.bar(x, means, yerr=stds, capsize=4, color="tab:blue", alpha=0.8, label="measured (mean ± std)")
+        # the measured values stay legible when the published markers set a far larger scale
+        ax.bar_label(bars, labels=[f"{m:.1f}" for m in means], padding=2, fontsize=7)
+        chance = (info.get("chance") or {}).get(setting.removesuffix(RERANKED), {}).get(metric)
+        if chance is not None:
+            ax.axhline(chance, color="tab:red", linestyle="--", linewidth=1, label="chance (random ranking)")
         pub = [r["published"].get(setting, {}).get(metric, np.nan) for r in rows]
         if not all(np.isnan(pub)):
             ax.scatter(x, pub, marker="x", color="black", zorder=3, label="published")
