@@ -76,7 +76,7 @@ eval: setup
 all: captions train eval
 
 # make reproduce TABLE=3 DATASET=sysu ROOT=/data/SYSU-MM01 [SCALE=full|tiny SEEDS=N RECIPE=authors|paper OUT=runs/reproduce-table3 SHARD=1/2]
-# SEEDS unset: vireid's default for the scale (1 full, 6 tiny: `vireid reproduce --help`).
+# SEEDS unset: vireid's default for the scale (`vireid reproduce --help` states it).
 TABLE ?= 3
 SCALE ?= full
 SEEDS ?=

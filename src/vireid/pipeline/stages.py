@@ -99,7 +99,9 @@ STAGE_MARKER = "checkpoints/stage-inputs.json"
 def pretrain_stage(cfg: TrainConfig, *, echo: Echo = print) -> None:
     """Make the synthetic-web prior a training config names (cached by its fingerprint), with
     its zero-shot checks on the config's test set; nothing for other initialisations."""
-    if cfg.model.pretrained != "synthetic-web" or cfg.model.clip_weights is not None:
+    from vireid.pretraining.cache import starts_from_prior
+
+    if not starts_from_prior(cfg.model):
         return
     from vireid.pretraining.runner import run_pretrain
 
@@ -108,11 +110,9 @@ def pretrain_stage(cfg: TrainConfig, *, echo: Echo = print) -> None:
 
 def prior_fingerprint(cfg: TrainConfig) -> str | None:
     """The synthetic-web prior's fingerprint when ``cfg`` starts from it, else None."""
-    if cfg.model.pretrained != "synthetic-web" or cfg.model.clip_weights is not None:
-        return None
-    from vireid.pretraining.cache import pretrain_fingerprint
+    from vireid.pretraining.cache import pretrain_fingerprint, starts_from_prior
 
-    return pretrain_fingerprint(cfg.pretrain)
+    return pretrain_fingerprint(cfg.pretrain) if starts_from_prior(cfg.model) else None
 
 
 def train_config(run: RunLayout | None, preset: str, dataset: str, root: Path, *, trial: int | None = None,

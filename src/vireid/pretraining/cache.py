@@ -50,12 +50,18 @@ def pretrained_weights(cfg: PretrainConfig, root: str | Path | None = None) -> P
     return path
 
 
+def starts_from_prior(model: ModelConfig) -> bool:
+    """Whether ``model`` is built from the synthetic-web file this cache makes (an explicit
+    ``clip_weights`` file takes precedence over the name)."""
+    return model.pretrained == "synthetic-web" and model.clip_weights is None
+
+
 def resolve_pretrained(model: ModelConfig, pretrain: PretrainConfig, root: str | Path | None = None) -> ModelConfig:
     """``model`` with ``clip_weights`` pointing at the synthetic-web file when it asks for one.
 
     Other settings are returned unchanged. The architecture pretrained must be the one built.
     """
-    if model.pretrained != "synthetic-web" or model.clip_weights is not None:
+    if not starts_from_prior(model):
         return model
     if pretrain.model != model.name:
         raise VireidError(f"model.pretrained = \"synthetic-web\": [pretrain] model is {pretrain.model!r} "
